@@ -20,7 +20,8 @@ function find(dir) {
 
 const only = process.argv.slice(2).filter((a) => a.endsWith('.test.ts'));
 const flags = process.argv.slice(2).filter((a) => !a.endsWith('.test.ts'));
-const files = only.length > 0 ? only : [...find(join(root, 'src')), ...find(join(root, 'test'))].sort();
+const files =
+  only.length > 0 ? only : [...find(join(root, 'src')), ...find(join(root, 'test'))].sort();
 if (files.length === 0) {
   process.stderr.write('run-tests: no *.test.ts files found under src/ or test/\n');
   process.exit(1);
