@@ -43,10 +43,13 @@ export class ConnectionError extends ScannerError {
   }
 }
 
-/** Connected, but no complete answer within the scan timeout. */
+/**
+ * Connected, but no complete answer within the scan timeout. Not retried elsewhere: the time is
+ * spent, and a second server would likely be as slow (it still counts against the server's health).
+ */
 export class ScanTimeoutError extends ScannerError {
   constructor(scanner: string, ms: number) {
-    super('SCANNER_SCAN_TIMEOUT', scanner, `no answer within ${ms} ms`, true);
+    super('SCANNER_SCAN_TIMEOUT', scanner, `no answer within ${ms} ms`, false);
     this.name = 'ScanTimeoutError';
   }
 }
