@@ -149,6 +149,21 @@ describe('finalReply', () => {
     assert.deepEqual([t.kind, text(t, 'text')], ['replycode', '451 4.7.1 later']);
   });
 
+  it('sends the plain verdict, and says why, when the reply text is malformed', () => {
+    const { responses, refused } = decisionToReplies(
+      {
+        verdict: { kind: 'reject', reply: { code: 550, enhanced: '4.7.1', lines: ['x'] } },
+        modifications: [],
+      },
+      ALL,
+    );
+    assert.deepEqual(
+      responses.map((r) => r.kind),
+      ['reject'],
+    );
+    assert.equal(refused[0]?.what, 'reply');
+  });
+
   it('falls back to the plain reply when the class does not match (as libmilter does)', () => {
     assert.equal(finalReply({ kind: 'reject', reply: { code: 451, lines: ['x'] } }).kind, 'reject');
     assert.equal(

@@ -8,28 +8,42 @@ import { Action } from './constants.ts';
 import type { Negotiated } from './negotiate.ts';
 import { formatReplyText, type Response, replaceBody } from './responses.ts';
 
-/** The replies to write, and modifications that could not be sent (not negotiated or unsafe). */
+/** Something of a decision that could not be sent as given: a modification kind, or `reply`. */
+export interface Refusal {
+  readonly what: Modification['kind'] | 'reply';
+  readonly reason: string;
+}
+
+/** The replies to write, and what could not be sent (not negotiated, unsafe, or malformed). */
 export interface EomReplies {
   readonly responses: readonly Response[];
-  readonly refused: readonly { readonly modification: Modification; readonly reason: string }[];
+  readonly refused: readonly Refusal[];
 }
 
 /** Builds the end-of-message replies for a decision. Modifications are sent only with an accept verdict. */
 export function decisionToReplies(decision: Decision, negotiated: Negotiated): EomReplies {
   const responses: Response[] = [];
-  const refused: { modification: Modification; reason: string }[] = [];
+  const refused: Refusal[] = [];
   if (decision.verdict.kind === 'accept') {
     let body: Response[] | undefined;
     for (const modification of decision.modifications) {
       const result = modificationToResponses(modification, negotiated);
-      if (typeof result === 'string') refused.push({ modification, reason: result });
+      if (typeof result === 'string') refused.push({ what: modification.kind, reason: result });
       // Postfix insists that REPLBODY packets are contiguous; the last replacement wins.
       else if (modification.kind === 'replace-body') body = result;
       else responses.push(...result);
     }
     if (body !== undefined) responses.push(...body);
   }
-  responses.push(finalReply(decision.verdict));
+  try {
+    responses.push(finalReply(decision.verdict));
+  } catch (error) {
+    // A reply text the MTA would refuse (e.g. 550 with 4.7.1): send the plain verdict instead of
+    // breaking the connection, and say why.
+    if (!(error instanceof RangeError)) throw error;
+    refused.push({ what: 'reply', reason: error.message });
+    responses.push(finalReply({ kind: decision.verdict.kind } as Verdict));
+  }
   return { responses, refused };
 }
 

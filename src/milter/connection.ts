@@ -153,11 +153,8 @@ async function runFilter(
     clearInterval(progress);
   }
   const { responses, refused } = session.decide(decision);
-  for (const { modification, reason } of refused) {
-    log.warn(
-      { id: message.id, modification: modification.kind, reason },
-      'modification not applied',
-    );
+  for (const { what, reason } of refused) {
+    log.warn({ id: message.id, what, reason }, 'part of the decision not applied');
   }
   log.info(
     {

@@ -85,7 +85,7 @@ export class NegotiationError extends MilterProtocolError {
   }
 }
 
-/** The MTA sent a command that is not allowed in the current state (e.g. EOB before MAIL). */
+/** The MTA sent a command we cannot take in the current state (before OPTNEG, or while a message is being filtered). */
 export class UnexpectedCommandError extends MilterProtocolError {
   constructor(detail: string) {
     super('MILTER_UNEXPECTED_COMMAND', detail);

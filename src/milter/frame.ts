@@ -10,7 +10,11 @@ export interface Frame {
   readonly payload: Buffer;
 }
 
-/** Default cap on a declared packet length: 1 MiB, above Postfix's ~100 KB header packets and Sendmail's MDS_1M. */
+/**
+ * Default cap on a declared packet length: 1 MiB. Postfix sends a long header as one packet
+ * (~60 KB seen; bounded by its header_size_limit, 100 KB by default) and Sendmail's MDS_1M
+ * allows 1 MiB body packets.
+ */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 const HEADER_BYTES = 4;

@@ -19,7 +19,7 @@ describe('negotiate', () => {
     assert.equal(n.actions, WISHES.actions | Action.SetSymList);
     assert.equal(
       n.protocol,
-      Proto.NoData | Proto.NoUnknown | Proto.NrHdr | Proto.NrEoh | Proto.HdrLeadSpc,
+      Proto.NoData | Proto.NoUnknown | Proto.NrHdr | Proto.NrEoh | Proto.HdrLeadSpc | Proto.Skip,
     );
     assert.equal(n.canSkip, true);
     assert.equal(n.leadingSpace, true);

@@ -72,14 +72,16 @@ export function negotiate(offer: Offer, wishes: NegotiationWishes): Negotiated {
   const symlist = wantsMacros && version >= 6 && (offeredActions & Action.SetSymList) !== 0;
   const actions = (wishes.actions | (symlist ? Action.SetSymList : 0)) & offeredActions;
 
-  const wanted = wishes.skipSteps | wishes.noReply | (wishes.leadingSpace ? Proto.HdrLeadSpc : 0);
+  // SMFIP_SKIP in our answer says we may send SMFIR_SKIP (we do, past the body cap).
+  const wanted =
+    wishes.skipSteps | wishes.noReply | (wishes.leadingSpace ? Proto.HdrLeadSpc : 0) | Proto.Skip;
   const protocol = wanted & offeredProtocol;
 
   return {
     version,
     actions,
     protocol,
-    canSkip: (offeredProtocol & Proto.Skip) !== 0 && version >= 6,
+    canSkip: (protocol & Proto.Skip) !== 0 && version >= 6,
     leadingSpace: (protocol & Proto.HdrLeadSpc) !== 0,
     macros: symlist ? wishes.macros : {},
   };
