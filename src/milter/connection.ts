@@ -76,7 +76,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
   });
   // Between messages a draining daemon may close at once; inside one it waits for the end.
   const closeIfIdle = (): void => {
-    if (!session.inTransaction) socket.end();
+    // Postfix does not read an idle milter socket, so it would never answer our FIN: flush, then go.
+    if (!session.inTransaction) socket.end(() => socket.destroy());
   };
   ctx.draining.addEventListener('abort', closeIfIdle, { once: true });
   const destroyNow = (): void => void socket.destroy();
@@ -91,8 +92,12 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
             if (step.responses.length > 0) await write(socket, step.responses);
             break;
           case 'filter': {
+            // The MTA is silent while it waits for us: the idle timer must not run meanwhile
+            // (the filter has its own deadline).
+            socket.setTimeout(0);
             const replies = await runFilter(step.message, session, socket, ctx, closed.signal);
             await write(socket, replies);
+            socket.setTimeout(options.idleTimeoutMs);
             break;
           }
           case 'close':
