@@ -33,8 +33,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-/** Shared real servers: [marker in a test file, module, availability check, start]. */
-const SHARED = [['getSpamd(', '../test/support/spamd-server.ts', 'spamdAvailable', 'startSpamd']];
+/** Shared real servers: [marker in a test file, module, availability check, start, start options]. */
+const SHARED = [
+  ['getSpamd(', '../test/support/spamd-server.ts', 'spamdAvailable', 'startSpamd', undefined],
+  ['getRspamd(', '../test/support/rspamd-server.ts', 'rspamdAvailable', 'startRspamd', {}],
+  // A second rspamd without a Redis classifier, for the learning-fails case; cheap once the first warmed the cache.
+  [
+    'redis: false',
+    '../test/support/rspamd-server.ts',
+    'rspamdAvailable',
+    'startRspamd',
+    { redis: false },
+  ],
+];
 
 const sources = files.map((f) => readFileSync(join(root, f), 'utf8'));
 const servers = [];
@@ -52,17 +63,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 let status = 1;
 try {
-  for (const [marker, module, available, start] of SHARED) {
+  for (const [marker, module, available, start, options] of SHARED) {
     if (!sources.some((s) => s.includes(marker))) continue;
     const harness = await import(module);
     // Missing software is reported by the tests themselves (skip locally, fail under CI=true).
     if (harness[available]() !== null) continue;
     const started = performance.now();
-    const server = await harness[start]();
+    const server = await harness[start](options);
     servers.push(server);
     Object.assign(env, server.env);
     process.stderr.write(
-      `run-tests: ${module} ready in ${Math.round(performance.now() - started)} ms\n`,
+      `run-tests: ${start}(${JSON.stringify(options ?? {})}) ready in ${Math.round(performance.now() - started)} ms\n`,
     );
   }
   const child = spawn(
