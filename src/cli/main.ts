@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { VERSION } from '../version.ts';
-import { CliUsageError, print, printError } from './output.ts';
 /**
  * The `spamward` command line. Subcommands are a table; each parses its own flags with
  * node:util parseArgs and maps errors to exit codes (64 = usage, sysexits EX_USAGE).
  */
+import { checkCommand } from './check.ts';
+import { CliUsageError, print, printError } from './output.ts';
 import { runCommand } from './run.ts';
 
 process.setSourceMapsEnabled(true);
@@ -13,6 +14,7 @@ const USAGE = `Usage: spamward <command> [options]
 
 Commands:
   run [SOCKET]   run the milter daemon (default SOCKET inet:11332@127.0.0.1)
+  check          scan one message with a scanner and print the verdict
   version        print the version
 
 SOCKET is inet:PORT@HOST, inet:HOST:PORT, inet6:PORT@HOST or unix:PATH.
@@ -22,6 +24,7 @@ Run 'spamward run --help' for the daemon's options.
 /** Subcommands by name. */
 const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = {
   run: runCommand,
+  check: checkCommand,
   version: printVersion,
   help: async () => {
     print(USAGE);

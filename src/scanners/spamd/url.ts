@@ -14,6 +14,8 @@ export type SpamdEndpoint =
 
 /** A spamd URL that could not be used; `url` has any credentials removed. */
 export class SpamdUrlError extends Error {
+  /** Stable code shared with the other scanner URL errors. */
+  readonly code = 'BAD_SCANNER_URL';
   /** The offending URL (credentials removed). */
   readonly url: string;
   /** Why it was rejected. */

@@ -1,0 +1,109 @@
+/**
+ * Builds scanners from their URLs: `spamd://`, `spamd+tls://`, `rspamd://`, `rspamd+https://`;
+ * several URLs become one pool. The one place that knows every scanner type.
+ */
+import { ScannerPool, type Strategy } from './pool.ts';
+import { RspamdScanner } from './rspamd/client.ts';
+import type { Scanner } from './scanner.ts';
+import { SpamdScanner } from './spamd/client.ts';
+import type { SpamdScanVerb } from './spamd/protocol.ts';
+
+/** A URL whose scheme names no scanner type. */
+export class ScannerUrlError extends Error {
+  readonly code = 'BAD_SCANNER_URL';
+
+  constructor(url: string, reason: string) {
+    super(`invalid scanner URL "${url}": ${reason}`);
+    this.name = 'ScannerUrlError';
+  }
+}
+
+/** Settings shared by every scanner type, plus the type-specific ones. */
+export interface ScannerSettings {
+  readonly connectTimeoutMs?: number;
+  readonly scanTimeoutMs?: number;
+  readonly maxResponseBytes?: number;
+  /** spamd: the verb to scan with (default SYMBOLS). */
+  readonly spamdVerb?: SpamdScanVerb;
+  /** spamd: fixed `User:` for per-user preferences. */
+  readonly spamdUser?: string;
+  /** spamd: deflate the message (`Compress: zlib`). */
+  readonly spamdCompress?: boolean;
+  /** rspamd: the controller URL for learning. */
+  readonly rspamdControllerUrl?: string;
+  /** rspamd: the controller's password. */
+  readonly rspamdPassword?: string;
+  /** rspamd: `Settings-ID` for every scan. */
+  readonly rspamdSettingsId?: string;
+}
+
+/** Pool settings used when more than one URL is given. */
+export interface PoolSettings {
+  readonly strategy: Strategy;
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+}
+
+/** Default pool: failover, 8 scans per server, 32 waiting. */
+export const DEFAULT_POOL: PoolSettings = { strategy: 'failover', maxConcurrent: 8, maxQueue: 32 };
+
+/** The scanner type a URL names. */
+export function scannerKind(url: string): 'spamd' | 'rspamd' | 'builtin' {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (url === 'builtin') return 'builtin';
+  if (scheme === 'spamd' || scheme === 'spamd+tls') return 'spamd';
+  if (scheme === 'rspamd' || scheme === 'rspamd+https' || scheme === 'rspamd+http') return 'rspamd';
+  throw new ScannerUrlError(url, 'the scheme must be spamd, spamd+tls, rspamd or rspamd+https');
+}
+
+/** One scanner for one URL. */
+export function createScanner(url: string, settings: ScannerSettings = {}): Scanner {
+  const limits = {
+    ...(settings.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: settings.connectTimeoutMs }),
+    ...(settings.scanTimeoutMs === undefined ? {} : { scanTimeoutMs: settings.scanTimeoutMs }),
+    ...(settings.maxResponseBytes === undefined
+      ? {}
+      : { maxResponseBytes: settings.maxResponseBytes }),
+  };
+  switch (scannerKind(url)) {
+    case 'spamd':
+      return new SpamdScanner({
+        url,
+        ...limits,
+        ...(settings.spamdVerb === undefined ? {} : { verb: settings.spamdVerb }),
+        ...(settings.spamdUser === undefined ? {} : { user: settings.spamdUser }),
+        ...(settings.spamdCompress === undefined ? {} : { compress: settings.spamdCompress }),
+      });
+    case 'rspamd':
+      return new RspamdScanner({
+        url,
+        ...limits,
+        ...(settings.rspamdControllerUrl === undefined
+          ? {}
+          : { controllerUrl: settings.rspamdControllerUrl }),
+        ...(settings.rspamdPassword === undefined ? {} : { password: settings.rspamdPassword }),
+        ...(settings.rspamdSettingsId === undefined
+          ? {}
+          : { settingsId: settings.rspamdSettingsId }),
+      });
+    case 'builtin':
+      throw new ScannerUrlError(url, 'the built-in engine is not available yet');
+  }
+}
+
+/** One scanner for one URL, or a pool over several. */
+export function createScanners(
+  urls: readonly string[],
+  settings: ScannerSettings = {},
+  pool: PoolSettings = DEFAULT_POOL,
+): Scanner {
+  if (urls.length === 0) throw new RangeError('at least one scanner URL is needed');
+  const scanners = urls.map((url) => createScanner(url, settings));
+  if (scanners.length === 1) return scanners[0] as Scanner;
+  return new ScannerPool(
+    scanners.map((scanner, i) => ({ scanner, priority: i })),
+    pool,
+  );
+}
