@@ -41,6 +41,9 @@ export class Health {
 
   /** Records a failure; returns true when this failure marked the server dead. */
   failure(): boolean {
+    // Requests that were already running when the server was marked dead fail too; they say
+    // nothing new and must not push the retry time further out.
+    if (this.dead) return false;
     const now = this.#now();
     this.#errors = this.#errors.filter((t) => now - t < this.#options.errorTimeMs);
     this.#errors.push(now);

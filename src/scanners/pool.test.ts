@@ -132,6 +132,30 @@ describe('ScannerPool', () => {
     assert.equal(pool.state()[0]?.dead, false);
   });
 
+  it('failures of scans already running when the server died do not mark it dead again', async () => {
+    let now = 0;
+    const gate = deferred();
+    const a = new ScriptedScanner('spamd://a', async () => {
+      await gate.promise;
+      throw new ConnectionError('spamd://a', 'ECONNRESET');
+    });
+    const pool = new ScannerPool([{ scanner: a }, { scanner: new ScriptedScanner('spamd://b') }], {
+      strategy: 'failover',
+      maxConcurrent: 5,
+      maxQueue: 0,
+      health: { maxErrors: 2, errorTimeMs: 1_000, deadTimeMs: 5_000 },
+      now: () => now,
+    });
+    const deaths: string[] = [];
+    pool.onDead((url) => deaths.push(url));
+    const scans = Array.from({ length: 5 }, () => pool.scan(REQUEST, signal()));
+    gate.resolve();
+    await Promise.all(scans);
+    assert.deepEqual(deaths, ['spamd://a']);
+    now += 5_000;
+    assert.equal(pool.state()[0]?.dead, false, 'the first death set the retry time');
+  });
+
   it('errors spread wider than errorTimeMs do not kill a server', async () => {
     let now = 0;
     const a = new ScriptedScanner('spamd://a', refused('spamd://a'));
