@@ -5,6 +5,7 @@ import { VERSION } from '../version.ts';
  * node:util parseArgs and maps errors to exit codes (64 = usage, sysexits EX_USAGE).
  */
 import { checkCommand } from './check.ts';
+import { configCommand } from './config.ts';
 import { CliUsageError, print, printError } from './output.ts';
 import { runCommand } from './run.ts';
 
@@ -15,6 +16,7 @@ const USAGE = `Usage: spamward <command> [options]
 Commands:
   run [SOCKET]   run the milter daemon (default SOCKET inet:11332@127.0.0.1)
   check          scan one message with a scanner and print the verdict
+  config         check, print or document the configuration
   version        print the version
 
 SOCKET is inet:PORT@HOST, inet:HOST:PORT, inet6:PORT@HOST or unix:PATH.
@@ -25,6 +27,7 @@ Run 'spamward run --help' for the daemon's options.
 const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = {
   run: runCommand,
   check: checkCommand,
+  config: configCommand,
   version: printVersion,
   help: async () => {
     print(USAGE);

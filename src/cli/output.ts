@@ -19,7 +19,8 @@ export function print(text: string): void {
 export function printError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`spamward: ${message}\n`);
-  if (error instanceof CliUsageError) return 64;
+  if (error instanceof CliUsageError || error instanceof TypeError) return 64;
+  if (error instanceof Error && 'code' in error && error.code === 'CONFIG_INVALID') return 78;
   if (error instanceof Error && 'code' in error && error.code === 'NO_INPUT') return 66;
   if (error instanceof Error && 'code' in error && error.code === 'BAD_SCANNER_URL') return 64;
   if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))

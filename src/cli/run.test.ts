@@ -1,56 +1,61 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULTS } from '../daemon/config.ts';
-import { CliUsageError } from './output.ts';
-import { DEFAULT_SOCKET, parseRunArgs } from './run.ts';
+import { loadConfig } from '../config/load.ts';
+import { parseRunArgs } from './run.ts';
 
 describe('parseRunArgs', () => {
-  it('uses the defaults with no arguments', () => {
-    const config = parseRunArgs([]);
-    assert.notEqual(config, 'help');
-    if (config === 'help') return;
-    assert.deepEqual(config.socket, { kind: 'inet', host: '127.0.0.1', port: 11332 });
-    assert.equal(DEFAULT_SOCKET, 'inet:11332@127.0.0.1');
-    assert.equal(config.maxBodyBytes, DEFAULTS.maxBodyBytes);
-    assert.equal(config.unixMode, 0o660);
+  it('no arguments: no file, no flags (the schema defaults apply)', async () => {
+    assert.deepEqual(parseRunArgs([]), { file: undefined, flags: {} });
+    const { config } = await loadConfig({ flags: {} });
+    assert.equal(config.socket, 'inet:11332@127.0.0.1');
   });
 
-  it('reads the socket and flags', () => {
-    const config = parseRunArgs([
+  it('maps the socket and flags onto config keys', async () => {
+    const args = parseRunArgs([
       'unix:/tmp/s.sock',
+      '--config',
+      '/etc/spamward.yaml',
       '--socket-mode',
       '0600',
       '--socket-group',
       'postfix',
-      '--max-body-bytes',
+      '--max-scan-bytes',
       '1000',
       '--log-level',
       'debug',
+      '--scanner',
+      'spamd://127.0.0.1:783',
+      '--scanner',
+      'spamd://127.0.0.2:783',
+      '--dry-run',
     ]);
-    assert.notEqual(config, 'help');
-    if (config === 'help') return;
-    assert.deepEqual(config.socket, { kind: 'unix', path: '/tmp/s.sock' });
-    assert.equal(config.unixMode, 0o600);
-    assert.equal(config.unixGroup, 'postfix');
-    assert.equal(config.maxBodyBytes, 1000);
-    assert.equal(config.logLevel, 'debug');
+    assert.notEqual(args, 'help');
+    if (args === 'help') return;
+    assert.equal(args.file, '/etc/spamward.yaml');
+    assert.deepEqual(args.flags, {
+      socket: 'unix:/tmp/s.sock',
+      socketMode: '0600',
+      socketGroup: 'postfix',
+      'scan.maxScanBytes': 1000,
+      logLevel: 'debug',
+      'scanner.urls': ['spamd://127.0.0.1:783', 'spamd://127.0.0.2:783'],
+      dryRun: true,
+    });
+    const { config } = await loadConfig({ flags: args.flags });
+    assert.equal(config.scan.maxScanBytes, 1000);
+    assert.equal(config.scanner.urls.length, 2);
   });
 
-  it('names the flag and the reason on a mistake', () => {
-    assert.throws(
-      () => parseRunArgs(['--max-body-bytes', 'lots']),
-      (e: unknown) => e instanceof CliUsageError && e.message.includes('--max-body-bytes'),
-    );
-    assert.throws(
-      () => parseRunArgs(['--socket-mode', '999']),
-      (e: unknown) => e instanceof CliUsageError && e.message.includes('--socket-mode'),
-    );
-    assert.throws(
-      () => parseRunArgs(['--log-level', 'loud']),
-      (e: unknown) => e instanceof CliUsageError && e.message.includes('--log-level'),
-    );
-    assert.throws(() => parseRunArgs(['inet:1@h', 'inet:2@h']), CliUsageError);
-    assert.throws(() => parseRunArgs(['tcp:25']), /invalid socket "tcp:25"/);
+  it('a bad flag value is reported by the schema with the key', async () => {
+    const args = parseRunArgs(['--max-scan-bytes', 'lots']);
+    assert.notEqual(args, 'help');
+    if (args === 'help') return;
+    await assert.rejects(loadConfig({ flags: args.flags }), /scan\.maxScanBytes/);
+  });
+
+  it('refuses unknown flags and two sockets', () => {
+    assert.throws(() => parseRunArgs(['--no-such-flag']), /no-such-flag/);
+    assert.throws(() => parseRunArgs(['inet:1@h', 'inet:2@h']), /one SOCKET/);
   });
 
   it('answers --help', () => {

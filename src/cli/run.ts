@@ -1,111 +1,93 @@
-/** `spamward run [SOCKET]`: the milter daemon, until SIGTERM or SIGINT. */
+/** `spamward run [SOCKET] [--config FILE] [flags]`: the milter daemon, until SIGTERM or SIGINT. */
 import { parseArgs } from 'node:util';
-import { type DaemonConfig, DEFAULTS, type LogLevel } from '../daemon/config.ts';
-import { startDaemon } from '../daemon/daemon.ts';
-import { parseSocketAddress } from '../milter/socket-address.ts';
-import { CliUsageError, print } from './output.ts';
+import { loadConfig } from '../config/load.ts';
+import { createLogger, startDaemon } from '../daemon/daemon.ts';
+import { print } from './output.ts';
 
-/** The socket used when none is given. */
-export const DEFAULT_SOCKET = 'inet:11332@127.0.0.1';
+const HELP = `Usage: spamward run [SOCKET] [--config FILE] [options]
 
-const HELP = `Usage: spamward run [SOCKET] [options]
-
-  --log-level LEVEL            fatal|error|warn|info|debug|trace|silent (default ${DEFAULTS.logLevel})
-  --socket-mode OCTAL          unix socket mode (default 660)
-  --socket-group GROUP         unix socket group (e.g. postfix)
-  --max-body-bytes N           body bytes kept for filtering (default ${DEFAULTS.maxBodyBytes})
-  --max-frame-bytes N          largest milter packet accepted (default ${DEFAULTS.maxFrameBytes})
-  --filter-timeout-ms N        deadline for one message's filtering (default ${DEFAULTS.filterTimeoutMs})
-  --idle-timeout-ms N          close an MTA connection idle this long (default ${DEFAULTS.idleTimeoutMs})
-  --shutdown-grace-ms N        how long SIGTERM waits for messages in flight (default ${DEFAULTS.shutdownGraceMs})
+Settings come from the defaults, then FILE (YAML), then SPAMWARD_* variables, then these flags
+(see docs/configuration.md for every key):
+  --config FILE                YAML configuration file
+  --scanner URL                scanner URL, repeat for a pool (scanner.urls)
+  --log-level LEVEL            fatal|error|warn|info|debug|trace|silent (logLevel)
+  --socket-mode OCTAL          unix socket mode (socketMode)
+  --socket-group GROUP         unix socket group (socketGroup)
+  --max-scan-bytes N           larger messages are not scanned (scan.maxScanBytes)
+  --max-frame-bytes N          largest milter packet accepted (milter.maxFrameBytes)
+  --filter-timeout-ms N        deadline for one message (milter.filterTimeoutMs)
+  --idle-timeout-ms N          close an idle MTA connection (milter.idleTimeoutMs)
+  --shutdown-grace-ms N        SIGTERM waits this long for messages in flight (milter.shutdownGraceMs)
+  --dry-run                    decide and log, but change and reject nothing (dryRun)
 `;
 
-const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Flags and the config key each one sets; numbers are parsed by the schema. */
+const FLAGS = {
+  'log-level': 'logLevel',
+  'socket-mode': 'socketMode',
+  'socket-group': 'socketGroup',
+  'max-scan-bytes': 'scan.maxScanBytes',
+  'max-frame-bytes': 'milter.maxFrameBytes',
+  'filter-timeout-ms': 'milter.filterTimeoutMs',
+  'idle-timeout-ms': 'milter.idleTimeoutMs',
+  'shutdown-grace-ms': 'milter.shutdownGraceMs',
+} as const;
 
-/** Parses flags into a DaemonConfig; throws CliUsageError naming the bad flag. */
-export function parseRunArgs(args: string[]): DaemonConfig | 'help' {
+/** What `run` was asked: a config file and flag values by config key. */
+export interface RunArgs {
+  readonly file: string | undefined;
+  readonly flags: Readonly<Record<string, unknown>>;
+}
+
+/** Parses `run`'s arguments; throws (exit 64) on an unknown flag. */
+export function parseRunArgs(args: string[]): RunArgs | 'help' {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     strict: true,
     options: {
       help: { type: 'boolean', short: 'h' },
-      'log-level': { type: 'string' },
-      'socket-mode': { type: 'string' },
-      'socket-group': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      'max-frame-bytes': { type: 'string' },
-      'filter-timeout-ms': { type: 'string' },
-      'idle-timeout-ms': { type: 'string' },
-      'shutdown-grace-ms': { type: 'string' },
+      config: { type: 'string', short: 'c' },
+      scanner: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
     },
   });
   if (values.help === true) return 'help';
+  const flags: Record<string, unknown> = {};
   if (positionals.length > 1)
-    throw new CliUsageError(`run takes one SOCKET, got ${positionals.length}`);
-  const level = values['log-level'] ?? DEFAULTS.logLevel;
-  if (!LEVELS.includes(level as LogLevel))
-    throw new CliUsageError(`--log-level: "${level}" is not one of ${LEVELS.join(', ')}`);
-  const mode = values['socket-mode'];
-  if (mode !== undefined && !/^[0-7]{3,4}$/.test(mode))
-    throw new CliUsageError(`--socket-mode: "${mode}" is not an octal mode like 660`);
-  return {
-    socket: parseSocketAddress(positionals[0] ?? DEFAULT_SOCKET),
-    unixMode: mode === undefined ? DEFAULTS.unixMode : Number.parseInt(mode, 8),
-    unixGroup: values['socket-group'],
-    logLevel: level as LogLevel,
-    maxBodyBytes: positive('--max-body-bytes', values['max-body-bytes'], DEFAULTS.maxBodyBytes),
-    maxFrameBytes: positive('--max-frame-bytes', values['max-frame-bytes'], DEFAULTS.maxFrameBytes),
-    filterTimeoutMs: positive(
-      '--filter-timeout-ms',
-      values['filter-timeout-ms'],
-      DEFAULTS.filterTimeoutMs,
-    ),
-    idleTimeoutMs: positive('--idle-timeout-ms', values['idle-timeout-ms'], DEFAULTS.idleTimeoutMs),
-    progressIntervalMs: DEFAULTS.progressIntervalMs,
-    shutdownGraceMs: positive(
-      '--shutdown-grace-ms',
-      values['shutdown-grace-ms'],
-      DEFAULTS.shutdownGraceMs,
-    ),
-  };
-}
-
-function positive(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new CliUsageError(`${flag}: "${text}" is not a positive whole number`);
-  return Number(text);
+    throw new TypeError(`run takes one SOCKET, got ${positionals.length}`);
+  if (positionals[0] !== undefined) flags['socket'] = positionals[0];
+  if (values.scanner !== undefined) flags['scanner.urls'] = values.scanner;
+  if (values['dry-run'] === true) flags['dryRun'] = true;
+  for (const [name, path] of Object.entries(FLAGS)) {
+    const value = (values as Record<string, unknown>)[name];
+    if (typeof value === 'string')
+      flags[path] = /^\d+$/.test(value) && !path.startsWith('socket') ? Number(value) : value;
+  }
+  return { file: values.config, flags };
 }
 
 /** Runs the daemon; resolves with the exit code once it has stopped. */
 export async function runCommand(args: string[]): Promise<number> {
-  let config: DaemonConfig | 'help';
-  try {
-    config = parseRunArgs(args);
-  } catch (error) {
-    if (
-      error instanceof Error &&
-      !(error instanceof CliUsageError) &&
-      'code' in error &&
-      String(error.code).startsWith('ERR_PARSE_ARGS')
-    ) {
-      throw new CliUsageError(error.message);
-    }
-    throw error;
-  }
-  if (config === 'help') {
+  const parsed = parseRunArgs(args);
+  if (parsed === 'help') {
     print(HELP);
     return 0;
   }
-  const daemon = await startDaemon(config);
+  const { config, warnings } = await loadConfig({
+    file: parsed.file,
+    env: process.env,
+    flags: parsed.flags,
+  });
+  const log = createLogger(config);
+  for (const warning of warnings) log.warn({}, warning);
+  const daemon = await startDaemon(config, log);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (): void => {
-      if (stopping) {
-        // A second signal: do not wait any longer.
-        process.exit(1);
-      }
+      // A second signal: do not wait any longer.
+      if (stopping) process.exit(1);
       stopping = true;
       daemon.stop().then(resolve, resolve);
     };

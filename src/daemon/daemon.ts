@@ -1,18 +1,24 @@
 /**
- * The composition root: builds logger → filter → milter server from one config and owns the
- * lifecycle. Nothing below reads config or logs on its own; everything is passed down from here.
+ * The composition root: config → logger → scanners → policy → filter → milter server. Nothing
+ * below reads config or logs on its own; everything is passed down from here.
  */
+import { hostname } from 'node:os';
 import pino from 'pino';
+import type { Config } from '../config/schema.ts';
 import type { Decision } from '../filter/decision.ts';
 import type { MessageFilter } from '../filter/filter.ts';
 import { createGtubeFilter } from '../filter/gtube-filter.ts';
+import { ScanFilter } from '../filter/scan-filter.ts';
+import type { Message } from '../message/message.ts';
 import { Action, Proto } from '../milter/constants.ts';
 import type { NegotiationWishes } from '../milter/negotiate.ts';
 import { MilterServer } from '../milter/server.ts';
-import { formatSocketAddress } from '../milter/socket-address.ts';
+import { formatSocketAddress, parseSocketAddress } from '../milter/socket-address.ts';
+import { ConfiguredPolicy } from '../policy/policy.ts';
+import { createScanner, type ScannerSettings } from '../scanners/factory.ts';
+import { ScannerPool } from '../scanners/pool.ts';
 import type { Logger } from '../shared/logger.ts';
 import { VERSION } from '../version.ts';
-import type { DaemonConfig } from './config.ts';
 
 /** A running daemon. */
 export interface Daemon {
@@ -48,7 +54,7 @@ export const WISHES: NegotiationWishes = {
   },
 };
 
-/** The failure policy until the policy engine makes it configurable: tempfail, so no mail is lost. */
+/** The bootstrap filter's failure policy: tempfail, so no mail is lost. */
 export function tempfailOnError(): Decision {
   return {
     verdict: {
@@ -63,29 +69,81 @@ export function tempfailOnError(): Decision {
   };
 }
 
+interface Filtering {
+  readonly filter: MessageFilter;
+  readonly onFilterError: (error: unknown, message: Message) => Decision;
+}
+
+/** The filter the configuration asks for: scanners with the policy, or the bootstrap filter. */
+function buildFiltering(config: Config, log: Logger): Filtering {
+  const { scanner } = config;
+  if (scanner.urls.length === 0) {
+    log.info(
+      { engine: 'bootstrap' },
+      'no scanner configured: bootstrap filter (X-Spamward header, GTUBE rejected)',
+    );
+    return { filter: createGtubeFilter(VERSION), onFilterError: tempfailOnError };
+  }
+  const settings: ScannerSettings = {
+    connectTimeoutMs: scanner.connectTimeoutMs,
+    scanTimeoutMs: scanner.scanTimeoutMs,
+    maxResponseBytes: scanner.maxResponseBytes,
+    spamdVerb: scanner.spamd.verb,
+    spamdCompress: scanner.spamd.compress,
+    ...(scanner.spamd.user === undefined ? {} : { spamdUser: scanner.spamd.user }),
+    ...(scanner.rspamd.controllerUrl === undefined
+      ? {}
+      : { rspamdControllerUrl: scanner.rspamd.controllerUrl }),
+    ...(scanner.rspamd.password === undefined ? {} : { rspamdPassword: scanner.rspamd.password }),
+    ...(scanner.rspamd.settingsId === undefined
+      ? {}
+      : { rspamdSettingsId: scanner.rspamd.settingsId }),
+  };
+  // Always a pool, even of one server: the concurrency cap and health tracking apply to every server.
+  const scanners = new ScannerPool(
+    scanner.urls.map((url, priority) => ({ scanner: createScanner(url, settings), priority })),
+    {
+      strategy: scanner.strategy,
+      maxConcurrent: scanner.maxConcurrent,
+      maxQueue: scanner.maxQueue,
+      health: {
+        maxErrors: scanner.maxErrors,
+        errorTimeMs: scanner.errorTimeMs,
+        deadTimeMs: scanner.deadTimeMs,
+      },
+    },
+  );
+  scanners.onDead((url, cause) =>
+    log.warn({ scanner: url, code: cause.code, err: cause }, 'scanner marked dead'),
+  );
+  const policy = new ConfiguredPolicy(config, { version: VERSION, hostname: hostname() });
+  log.info({ scanner: scanners.url, dryRun: config.dryRun }, 'scanning with');
+  return {
+    filter: new ScanFilter(scanners, policy),
+    onFilterError: (error, message) => policy.failed(message, error),
+  };
+}
+
 /** Builds everything and starts listening. */
 export async function startDaemon(
-  config: DaemonConfig,
+  config: Config,
   log: Logger = createLogger(config),
 ): Promise<Daemon> {
-  const filter: MessageFilter = createGtubeFilter(VERSION);
-  log.info(
-    { version: VERSION, engine: 'gtube' },
-    'starting spamward (bootstrap filter: X-Spamward header, GTUBE rejected)',
-  );
+  log.info({ version: VERSION }, 'starting spamward');
+  const { filter, onFilterError } = buildFiltering(config, log);
   const server = new MilterServer(
     filter,
     {
-      address: config.socket,
-      unixMode: config.unixMode,
-      ...(config.unixGroup === undefined ? {} : { unixGroup: config.unixGroup }),
+      address: parseSocketAddress(config.socket),
+      unixMode: Number.parseInt(config.socketMode, 8),
+      ...(config.socketGroup === undefined ? {} : { unixGroup: config.socketGroup }),
       connection: {
-        session: { wishes: WISHES, maxBodyBytes: config.maxBodyBytes },
-        maxFrameBytes: config.maxFrameBytes,
-        idleTimeoutMs: config.idleTimeoutMs,
-        filterTimeoutMs: config.filterTimeoutMs,
-        progressIntervalMs: config.progressIntervalMs,
-        onFilterError: tempfailOnError,
+        session: { wishes: WISHES, maxBodyBytes: config.scan.maxScanBytes },
+        maxFrameBytes: config.milter.maxFrameBytes,
+        idleTimeoutMs: config.milter.idleTimeoutMs,
+        filterTimeoutMs: config.milter.filterTimeoutMs,
+        progressIntervalMs: config.milter.progressIntervalMs,
+        onFilterError,
       },
     },
     log,
@@ -96,16 +154,16 @@ export async function startDaemon(
     socket,
     async stop(): Promise<void> {
       log.info(
-        { connections: server.connectionCount, graceMs: config.shutdownGraceMs },
+        { connections: server.connectionCount, graceMs: config.milter.shutdownGraceMs },
         'stopping',
       );
-      await server.close(config.shutdownGraceMs);
+      await server.close(config.milter.shutdownGraceMs);
       log.info({}, 'stopped');
     },
   };
 }
 
 /** The root logger: JSON lines on stdout (the service manager ships them). */
-export function createLogger(config: Pick<DaemonConfig, 'logLevel'>): Logger {
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid } });
 }

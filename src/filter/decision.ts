@@ -60,4 +60,6 @@ export type Modification =
 export interface Decision {
   readonly verdict: Verdict;
   readonly modifications: readonly Modification[];
+  /** Facts for the per-message log line (score, scanner, reason, reference id…); never secrets. */
+  readonly notes?: Readonly<Record<string, string | number | boolean>>;
 }

@@ -168,6 +168,7 @@ async function runFilter(
       ms: Math.round(performance.now() - started),
       bodyBytes: message.bodyBytes,
       truncated: message.bodyTruncated,
+      ...decision.notes,
     },
     'message filtered',
   );

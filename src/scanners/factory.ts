@@ -2,6 +2,7 @@
  * Builds scanners from their URLs: `spamd://`, `spamd+tls://`, `rspamd://`, `rspamd+https://`;
  * several URLs become one pool. The one place that knows every scanner type.
  */
+import type { HealthOptions } from './health.ts';
 import { ScannerPool, type Strategy } from './pool.ts';
 import { RspamdScanner } from './rspamd/client.ts';
 import type { Scanner } from './scanner.ts';
@@ -42,6 +43,7 @@ export interface PoolSettings {
   readonly strategy: Strategy;
   readonly maxConcurrent: number;
   readonly maxQueue: number;
+  readonly health?: HealthOptions;
 }
 
 /** Default pool: failover, 8 scans per server, 32 waiting. */

@@ -1,0 +1,52 @@
+/**
+ * The scanning filter: message → scanner → policy → decision. It owns the order of things (size
+ * check, scan under the caller's deadline, failure policy) and nothing else: what a verdict means
+ * is the policy's business, how to reach the scanner is the scanner's.
+ */
+import type { Message } from '../message/message.ts';
+import { renderMessage } from '../message/message.ts';
+import { envelopeOf } from '../policy/envelope.ts';
+import type { Scanner } from '../scanners/scanner.ts';
+import type { Verdict } from '../scanners/verdict.ts';
+import type { Decision } from './decision.ts';
+import type { MessageFilter } from './filter.ts';
+
+/** Turns what happened to a message into a decision. */
+export interface Policy {
+  /** The scanner answered. */
+  decide(message: Message, verdict: Verdict): Decision;
+  /** The message was not scanned on purpose (e.g. too big). */
+  skipped(message: Message, reason: string): Decision;
+  /** Scanning failed. */
+  failed(message: Message, error: unknown): Decision;
+}
+
+/** A MessageFilter that scans every message with `scanner` and lets `policy` decide. */
+export class ScanFilter implements MessageFilter {
+  readonly #scanner: Scanner;
+  readonly #policy: Policy;
+
+  constructor(scanner: Scanner, policy: Policy) {
+    this.#scanner = scanner;
+    this.#policy = policy;
+  }
+
+  async filter(message: Message, signal: AbortSignal): Promise<Decision> {
+    // The session keeps at most maxScanBytes of body; a cut body must not be judged (like spamc).
+    if (message.bodyTruncated)
+      return this.#policy.skipped(
+        message,
+        `larger than the scan limit (${message.bodyBytes} body bytes)`,
+      );
+    let verdict: Verdict;
+    try {
+      verdict = await this.#scanner.scan(
+        { message: renderMessage(message), envelope: envelopeOf(message) },
+        signal,
+      );
+    } catch (error) {
+      return this.#policy.failed(message, error);
+    }
+    return this.#policy.decide(message, verdict);
+  }
+}

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigSchema } from '../config/schema.ts';
+import type { Modification } from '../filter/decision.ts';
+import type { Message } from '../message/message.ts';
+import { AllServersDownError, BadResponseError, ScanTimeoutError } from '../scanners/errors.ts';
+import type { Verdict } from '../scanners/verdict.ts';
+import type { HeaderKit } from './header-kit.ts';
+import { ConfiguredPolicy, fillPlaceholders, UNSCANNED_HEADER } from './policy.ts';
+
+const MESSAGE: Message = {
+  id: 'Q1',
+  client: { hostname: 'h', family: '4', address: '203.0.113.9', port: 1, helo: 'h' },
+  sender: undefined,
+  recipients: [],
+  headers: [{ name: 'X-Spam-Flag', value: Buffer.from(' NO') }],
+  body: Buffer.alloc(0),
+  bodyBytes: 0,
+  bodyTruncated: false,
+  macros: {},
+};
+
+const verdict = (score: number): Verdict => ({
+  scanner: 'spamd://x',
+  score,
+  required: 5,
+  isSpam: score >= 5,
+  action: score >= 5 ? 'reject' : 'no action',
+  symbols: [],
+  addHeaders: [],
+  removeHeaders: [],
+});
+
+/** A kit that marks what it was asked for, so the policy's composition is visible. */
+const KIT: HeaderKit = {
+  spamHeaders: (v) => [{ kind: 'add-header', name: 'X-Spam-Flag', value: v.isSpam ? 'YES' : 'NO' }],
+  scannerHeaders: () => [{ kind: 'add-header', name: 'X-Scanner-Own', value: '1' }],
+  forgedDeletions: () => [{ kind: 'delete-header', name: 'X-Spam-Flag', occurrence: 1 }],
+  subjectTag: () => ({ kind: 'change-header', name: 'Subject', occurrence: 1, value: '[SPAM] hi' }),
+};
+
+function policy(input: Record<string, unknown> = {}): ConfiguredPolicy {
+  return new ConfiguredPolicy(
+    ConfigSchema.parse(input),
+    { version: '9.9.9', hostname: 'mx' },
+    KIT,
+    () => 'REF1',
+  );
+}
+
+const kinds = (mods: readonly Modification[]) =>
+  mods.map((m) => `${m.kind}:${'name' in m ? m.name : ''}`);
+
+describe('ConfiguredPolicy', () => {
+  it('ham: forged headers out, our headers and the scanner’s in, no subject tag', () => {
+    const d = policy({ subjectTag: { enabled: true } }).decide(MESSAGE, verdict(1));
+    assert.equal(d.verdict.kind, 'accept');
+    assert.deepEqual(kinds(d.modifications), [
+      'delete-header:X-Spam-Flag',
+      'add-header:X-Spam-Flag',
+      'add-header:X-Scanner-Own',
+    ]);
+    assert.equal(d.notes?.['ref'], 'REF1');
+    assert.equal(d.notes?.['score'], 1);
+  });
+
+  it('spam is tagged (subject only when enabled), not rejected, by default', () => {
+    const plain = policy().decide(MESSAGE, verdict(9));
+    assert.equal(plain.verdict.kind, 'accept');
+    assert.ok(!kinds(plain.modifications).includes('change-header:Subject'));
+    const tagged = policy({ subjectTag: { enabled: true } }).decide(MESSAGE, verdict(9));
+    assert.ok(kinds(tagged.modifications).includes('change-header:Subject'));
+  });
+
+  it('rejects with the configured reply, placeholders filled, nothing else sent', () => {
+    const d = policy({ actions: { reject: 'required + 3' } }).decide(MESSAGE, verdict(9));
+    assert.deepEqual(d.verdict, {
+      kind: 'reject',
+      reply: {
+        code: 550,
+        enhanced: '5.7.1',
+        lines: ['Message rejected as spam (score 9, ref REF1)'],
+      },
+    });
+    assert.deepEqual(d.modifications, []);
+    assert.equal(d.notes?.['action'], 'reject');
+  });
+
+  it('tempfails, discards and quarantines at their thresholds', () => {
+    assert.equal(
+      policy({ actions: { tempfail: 6 } }).decide(MESSAGE, verdict(7)).verdict.kind,
+      'tempfail',
+    );
+    assert.equal(
+      policy({ actions: { discard: 6 } }).decide(MESSAGE, verdict(7)).verdict.kind,
+      'discard',
+    );
+    const q = policy({ actions: { quarantine: 6 } }).decide(MESSAGE, verdict(7));
+    assert.equal(q.verdict.kind, 'accept');
+    assert.deepEqual(q.modifications.at(-1), {
+      kind: 'quarantine',
+      reason: 'spam score 7 (ref REF1)',
+    });
+  });
+
+  it('dry run: decides and notes, but changes and rejects nothing', () => {
+    const d = policy({ dryRun: true, actions: { reject: 5 } }).decide(MESSAGE, verdict(9));
+    assert.deepEqual(
+      [d.verdict.kind, d.modifications.length, d.notes?.['action'], d.notes?.['dryRun']],
+      ['accept', 0, 'reject', true],
+    );
+  });
+
+  it('skipped (too big): passes stamped as not scanned', () => {
+    const d = policy().skipped(MESSAGE, 'too big');
+    assert.equal(d.verdict.kind, 'accept');
+    assert.deepEqual(d.modifications.at(-1), {
+      kind: 'add-header',
+      name: UNSCANNED_HEADER,
+      value: 'skipped (too big)',
+    });
+    assert.equal(d.notes?.['skipped'], true);
+  });
+
+  it('failures follow the configured action per class, never silently', () => {
+    const p = policy({ failure: { unavailable: 'accept', timeout: 'tempfail', error: 'reject' } });
+    const down = p.failed(MESSAGE, new AllServersDownError('pool'));
+    assert.equal(down.verdict.kind, 'accept');
+    assert.match(
+      String(
+        down.modifications.at(-1) && 'value' in (down.modifications.at(-1) as object)
+          ? (down.modifications.at(-1) as { value: string }).value
+          : '',
+      ),
+      /unavailable \(SCANNER_ALL_DOWN, ref REF1\)/,
+    );
+    const slow = p.failed(MESSAGE, new ScanTimeoutError('s', 5));
+    assert.deepEqual(slow.verdict, {
+      kind: 'tempfail',
+      reply: {
+        code: 451,
+        enhanced: '4.7.1',
+        lines: ['Spam filter unavailable (ref REF1); try again later'],
+      },
+    });
+    assert.equal(slow.notes?.['code'], 'SCANNER_SCAN_TIMEOUT');
+    assert.equal(p.failed(MESSAGE, new BadResponseError('s', 'x')).verdict.kind, 'reject');
+    assert.equal(
+      policy().failed(MESSAGE, new AllServersDownError('pool')).verdict.kind,
+      'tempfail',
+      'default: tempfail',
+    );
+  });
+});
+
+describe('fillPlaceholders', () => {
+  it('fills the known placeholders and leaves others', () => {
+    assert.equal(
+      fillPlaceholders('%{score}/%{required} %{ref} %{id} %{other}', {
+        score: 7.5,
+        required: 5,
+        ref: 'R',
+        id: 'Q',
+      }),
+      '7.5/5 R Q %{other}',
+    );
+  });
+});

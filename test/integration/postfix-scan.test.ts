@@ -1,0 +1,273 @@
+/**
+ * The filter end to end: real Postfix → Spamward → real spamd / rspamd, with configuration files.
+ * Shows the delivered message's headers or the SMTP reply for each policy path.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { type SpamwardProcess, startSpamward } from '../support/daemon.ts';
+import {
+  type PostfixInstance,
+  postfixAvailable,
+  startPostfix,
+  TEST_DOMAIN,
+} from '../support/postfix.ts';
+import { requireComponent } from '../support/require-component.ts';
+import { getRspamd, type RspamdInstance, rspamdAvailable } from '../support/rspamd-server.ts';
+import { formatReply, replyAt, sendWithSwaks, swaksAvailable } from '../support/smtp.ts';
+import { getSpamd, type SpamdEndpoints, spamdAvailable } from '../support/spamd-server.ts';
+
+const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+
+function message(subject: string, body: string, extraHeaders: string[] = []): Buffer {
+  return Buffer.from(
+    [
+      'From: Alice <alice@example.org>',
+      `To: bob@${TEST_DOMAIN}`,
+      `Subject: ${subject}`,
+      'Date: Mon, 23 Nov 2026 10:00:00 +0000',
+      `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`,
+      ...extraHeaders,
+      '',
+      body,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+const HAM = message(
+  'Lunch on Thursday',
+  'Hi Bob,\r\n\r\nare we still on for lunch on Thursday at noon?\r\n\r\nAlice',
+);
+const SPAM = (extra: string[] = []) =>
+  message('Test', `This is the GTUBE test string:\r\n${GTUBE}`, extra);
+
+/** Unfolded headers of a delivered message, name (lower case) → values in order. */
+function headersOf(raw: Buffer): Map<string, string[]> {
+  const text = raw.toString('utf8');
+  const end = text.search(/\r?\n\r?\n/);
+  const map = new Map<string, string[]>();
+  for (const line of text.slice(0, end).split(/\r?\n(?![ \t])/)) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).toLowerCase();
+    map.set(name, [
+      ...(map.get(name) ?? []),
+      line
+        .slice(colon + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim(),
+    ]);
+  }
+  return map;
+}
+
+interface Rig {
+  readonly daemon: SpamwardProcess;
+  readonly postfix: PostfixInstance;
+  stop(): Promise<void>;
+}
+
+/** A Spamward with this YAML config, and a private Postfix using it as its milter. */
+async function rig(dir: string, name: string, yaml: string): Promise<Rig> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, yaml);
+  const daemon = await startSpamward(['--config', file]);
+  const postfix = await startPostfix({ milter: `inet:127.0.0.1:${daemon.port}` });
+  return {
+    daemon,
+    postfix,
+    async stop() {
+      await postfix.stop();
+      await daemon.stop();
+    },
+  };
+}
+
+async function diagnose(
+  t: TestContext,
+  r: Rig | undefined,
+  body: () => Promise<void>,
+): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (r !== undefined) {
+      t.diagnostic(`--- spamward ---\n${r.daemon.output()}`);
+      t.diagnostic(`--- maillog ---\n${await r.postfix.log()}`);
+    }
+    throw error;
+  }
+}
+
+const present = (t: TestContext, scanner: 'spamd' | 'rspamd'): boolean =>
+  requireComponent(t, 'postfix', postfixAvailable()) &&
+  requireComponent(t, 'swaks', swaksAvailable()) &&
+  (scanner === 'spamd'
+    ? requireComponent(t, 'spamd', spamdAvailable())
+    : requireComponent(t, 'rspamd', rspamdAvailable()));
+
+describe('Postfix → Spamward → scanner', () => {
+  let dir = '';
+  let spamd: SpamdEndpoints | undefined;
+  let rspamd: RspamdInstance | undefined;
+  const rigs: Rig[] = [];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spamward-scan-e2e-'));
+  });
+  after(async () => {
+    await Promise.allSettled(rigs.map((r) => r.stop()));
+    await spamd?.stop?.();
+    await rspamd?.stop?.();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function spamdRig(t: TestContext, name: string, yaml: string): Promise<Rig | undefined> {
+    if (!present(t, 'spamd')) return undefined;
+    spamd ??= await getSpamd();
+    const r = await rig(dir, name, `scanner:\n  urls: [${spamd.tcpUrl}]\n${yaml}`);
+    rigs.push(r);
+    return r;
+  }
+
+  it('spamd, tag only: ham and spam are delivered with SpamAssassin headers; spam gets the subject tag; forged headers go', async (t) => {
+    const r = await spamdRig(
+      t,
+      'tag',
+      'subjectTag:\n  enabled: true\n  text: "[SPAM]"\nheaders:\n  report: true\n',
+    );
+    if (r === undefined) return;
+    await diagnose(t, r, async () => {
+      const ham = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: HAM,
+      });
+      assert.equal(replyAt(ham, 'DOT')?.code, 250, formatReply(replyAt(ham, 'DOT')));
+      const forged = SPAM([
+        'X-Spam-Status: No, score=-100 (forged by the sender)',
+        'X-Spam-Flag: NO',
+      ]);
+      const spam = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: forged,
+      });
+      assert.equal(replyAt(spam, 'DOT')?.code, 250, formatReply(replyAt(spam, 'DOT')));
+      const [hamOut, spamOut] = (await r.postfix.waitForDelivery(2)).map(headersOf);
+      assert.match(hamOut?.get('x-spam-status')?.[0] ?? '', /^No, score=-?\d+\.\d required=5\.0/);
+      assert.equal(hamOut?.get('subject')?.[0], 'Lunch on Thursday');
+      assert.deepEqual(
+        spamOut?.get('x-spam-flag'),
+        ['YES'],
+        'the forged X-Spam-Flag was removed, ours added',
+      );
+      assert.equal(
+        spamOut?.get('x-spam-status')?.length,
+        1,
+        'the forged X-Spam-Status was removed',
+      );
+      assert.match(
+        spamOut?.get('x-spam-status')?.[0] ?? '',
+        /^Yes, score=\d{3,}\.\d required=5\.0 tests=.*GTUBE/,
+      );
+      assert.ok((spamOut?.get('x-spam-report')?.[0] ?? '').includes('GTUBE'));
+      assert.match(spamOut?.get('subject')?.[0] ?? '', /^\[SPAM\] Test$/);
+      assert.match(spamOut?.get('x-spam-checker-version')?.[0] ?? '', /Spamward/);
+    });
+  });
+
+  it('spamd, reject threshold: GTUBE is refused at SMTP with the configured reply and nothing is delivered', async (t) => {
+    const r = await spamdRig(t, 'reject', 'actions:\n  reject: required + 10\n');
+    if (r === undefined) return;
+    await diagnose(t, r, async () => {
+      const result = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: SPAM(),
+      });
+      const dot = replyAt(result, 'DOT');
+      assert.equal(dot?.code, 550, formatReply(dot));
+      assert.equal(dot?.enhanced, '5.7.1');
+      assert.match(
+        dot?.lines.join(' ') ?? '',
+        /Message rejected as spam \(score \d{3,}(\.\d+)?, ref [0-9a-f]{10}\)/,
+      );
+      const ref = /ref ([0-9a-f]{10})/.exec(dot?.lines.join(' ') ?? '')?.[1];
+      assert.ok(
+        ref !== undefined && r.daemon.output().includes(`"ref":"${ref}"`),
+        'the reference id is in the log line',
+      );
+      assert.deepEqual(await r.postfix.takeDeliveries(), []);
+    });
+  });
+
+  it('scanner down: the failure policy applies — tempfail by default, accept with a stamp when configured', async (t) => {
+    if (!present(t, 'spamd')) return;
+    const down = await rig(dir, 'down-tempfail', 'scanner:\n  urls: [spamd://127.0.0.1:1]\n');
+    rigs.push(down);
+    await diagnose(t, down, async () => {
+      const result = await sendWithSwaks(down.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: HAM,
+      });
+      const dot = replyAt(result, 'DOT');
+      assert.equal(dot?.code, 451, formatReply(dot));
+      assert.equal(dot?.enhanced, '4.7.1');
+      assert.match(down.daemon.output(), /"failure":"unavailable".*"code":"SCANNER_ALL_DOWN"/);
+    });
+    const accept = await rig(
+      dir,
+      'down-accept',
+      'scanner:\n  urls: [spamd://127.0.0.1:1]\nfailure:\n  unavailable: accept\n',
+    );
+    rigs.push(accept);
+    await diagnose(t, accept, async () => {
+      const result = await sendWithSwaks(accept.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: HAM,
+      });
+      assert.equal(replyAt(result, 'DOT')?.code, 250);
+      const [out] = (await accept.postfix.waitForDelivery(1)).map(headersOf);
+      assert.match(
+        out?.get('x-spam-checker')?.[0] ?? '',
+        /^unavailable \(SCANNER_ALL_DOWN, ref [0-9a-f]{10}\)$/,
+      );
+      assert.equal(out?.get('x-spam-status'), undefined);
+    });
+  });
+
+  it("rspamd, following the scanner's action: GTUBE is rejected, ham gets rspamd-style headers", async (t) => {
+    if (!present(t, 'rspamd')) return;
+    rspamd ??= await getRspamd();
+    const r = await rig(
+      dir,
+      'rspamd',
+      `scanner:\n  urls: [${rspamd.url}]\nheaders:\n  profile: rspamd\nactions:\n  followScanner: true\n`,
+    );
+    rigs.push(r);
+    await diagnose(t, r, async () => {
+      const spam = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: SPAM(),
+      });
+      assert.equal(replyAt(spam, 'DOT')?.code, 550, formatReply(replyAt(spam, 'DOT')));
+      const ham = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: `bob@${TEST_DOMAIN}`,
+        message: HAM,
+      });
+      assert.equal(replyAt(ham, 'DOT')?.code, 250, formatReply(replyAt(ham, 'DOT')));
+      const [out] = (await r.postfix.waitForDelivery(1)).map(headersOf);
+      assert.match(
+        out?.get('x-spamd-result')?.[0] ?? '',
+        /^default: False \[-?\d+\.\d\d \/ \d+\.\d\d\]/,
+      );
+      assert.ok(out?.has('x-rspamd-action'));
+    });
+  });
+});
