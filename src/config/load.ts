@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { parseSocketAddress } from '../milter/socket-address.ts';
+import { parseCidr } from '../policy/trust.ts';
 import { createScanner } from '../scanners/factory.ts';
 import { ConfigError } from './errors.ts';
 import { envName, type Leaf, leaves } from './paths.ts';
@@ -55,6 +56,16 @@ export function validate(tree: unknown, source: string): Config {
         ...optional('rspamdControllerUrl', config.scanner.rspamd.controllerUrl),
       }),
     );
+  });
+  config.trust.networks.forEach((cidr, i) => {
+    check(problems, `trust.networks.${i}`, () => parseCidr(cidr));
+  });
+  config.trust.optOutRecipients.forEach((entry, i) => {
+    if (!entry.includes('@'))
+      problems.push({
+        path: `trust.optOutRecipients.${i}`,
+        reason: `"${entry}" is neither an address nor @domain`,
+      });
   });
   if (problems.length > 0) throw new ConfigError(source, problems);
   return config;

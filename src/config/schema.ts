@@ -25,6 +25,9 @@ export const Threshold = z
   ])
   .nullable();
 
+/** How mail from a trusted source is treated. */
+export const TrustMode = z.enum(['skip', 'tag', 'scan']);
+
 /** What to do when scanning fails. */
 export const FailureAction = z.enum(['accept', 'tempfail', 'reject']);
 
@@ -148,6 +151,35 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe('the spam scanner(s)'),
+  trust: z
+    .strictObject({
+      networks: z
+        .array(z.string().min(1))
+        .default(['127.0.0.0/8', '::1/128'])
+        .describe('trusted client networks (CIDR); replaces the default list'),
+      networksMode: TrustMode.default('skip').describe(
+        'mail from trusted networks: skip (not scanned), tag (never rejected) or scan',
+      ),
+      authenticatedMode: TrustMode.default('skip').describe(
+        'mail from SMTP-authenticated senders: skip, tag or scan',
+      ),
+      optOutRecipients: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          'recipients (a@example.org) or domains (@example.org) never filtered; a message to only these is not scanned',
+        ),
+      maxRecipients: z
+        .number()
+        .int()
+        .positive()
+        .nullable()
+        .default(null)
+        .describe(
+          'recipients per message from untrusted clients; more get 452 4.5.3; null: no cap',
+        ),
+    })
+    .prefault({}),
   scan: z
     .strictObject({
       maxScanBytes: bytes(

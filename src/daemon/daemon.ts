@@ -13,6 +13,7 @@ import type { Message } from '../message/message.ts';
 import { Action, Proto } from '../milter/constants.ts';
 import type { NegotiationWishes } from '../milter/negotiate.ts';
 import { MilterServer } from '../milter/server.ts';
+import type { RcptGate } from '../milter/session.ts';
 import { formatSocketAddress, parseSocketAddress } from '../milter/socket-address.ts';
 import { ConfiguredPolicy } from '../policy/policy.ts';
 import { createScanner, type ScannerSettings } from '../scanners/factory.ts';
@@ -72,6 +73,7 @@ export function tempfailOnError(): Decision {
 interface Filtering {
   readonly filter: MessageFilter;
   readonly onFilterError: (error: unknown, message: Message) => Decision;
+  readonly rcptGate?: RcptGate;
 }
 
 /** The filter the configuration asks for: scanners with the policy, or the bootstrap filter. */
@@ -121,6 +123,7 @@ function buildFiltering(config: Config, log: Logger): Filtering {
   return {
     filter: new ScanFilter(scanners, policy),
     onFilterError: (error, message) => policy.failed(message, error),
+    rcptGate: policy.rcptGate,
   };
 }
 
@@ -130,7 +133,7 @@ export async function startDaemon(
   log: Logger = createLogger(config),
 ): Promise<Daemon> {
   log.info({ version: VERSION }, 'starting spamward');
-  const { filter, onFilterError } = buildFiltering(config, log);
+  const { filter, onFilterError, rcptGate } = buildFiltering(config, log);
   const server = new MilterServer(
     filter,
     {
@@ -138,7 +141,11 @@ export async function startDaemon(
       unixMode: Number.parseInt(config.socketMode, 8),
       ...(config.socketGroup === undefined ? {} : { unixGroup: config.socketGroup }),
       connection: {
-        session: { wishes: WISHES, maxBodyBytes: config.scan.maxScanBytes },
+        session: {
+          wishes: WISHES,
+          maxBodyBytes: config.scan.maxScanBytes,
+          ...(rcptGate === undefined ? {} : { rcptGate }),
+        },
         maxFrameBytes: config.milter.maxFrameBytes,
         idleTimeoutMs: config.milter.idleTimeoutMs,
         filterTimeoutMs: config.milter.filterTimeoutMs,

@@ -11,10 +11,20 @@ import type { Verdict } from '../scanners/verdict.ts';
 import type { Decision } from './decision.ts';
 import type { MessageFilter } from './filter.ts';
 
+/** How a message is handled before any scan: scanned, scanned but never refused, or not scanned. */
+export type ScanMode =
+  | { readonly mode: 'scan' }
+  | { readonly mode: 'tag'; readonly reason: string }
+  | { readonly mode: 'skip'; readonly reason: string };
+
 /** Turns what happened to a message into a decision. */
 export interface Policy {
-  /** The scanner answered. */
-  decide(message: Message, verdict: Verdict): Decision;
+  /** Whether and how to scan (trusted clients, authenticated senders, opted-out recipients). */
+  scanMode(message: Message): ScanMode;
+  /** Not scanned because of who sent it or to whom: passed unchanged. */
+  trusted(message: Message, reason: string): Decision;
+  /** The scanner answered; with mode `tag` the result is never stronger than tagging. */
+  decide(message: Message, verdict: Verdict, mode?: ScanMode): Decision;
   /** The message was not scanned on purpose (e.g. too big). */
   skipped(message: Message, reason: string): Decision;
   /** Scanning failed. */
@@ -32,6 +42,8 @@ export class ScanFilter implements MessageFilter {
   }
 
   async filter(message: Message, signal: AbortSignal): Promise<Decision> {
+    const mode = this.#policy.scanMode(message);
+    if (mode.mode === 'skip') return this.#policy.trusted(message, mode.reason);
     // The session keeps at most maxScanBytes of body; a cut body must not be judged (like spamc).
     if (message.bodyTruncated)
       return this.#policy.skipped(
@@ -47,6 +59,6 @@ export class ScanFilter implements MessageFilter {
     } catch (error) {
       return this.#policy.failed(message, error);
     }
-    return this.#policy.decide(message, verdict);
+    return this.#policy.decide(message, verdict, mode);
   }
 }

@@ -2,6 +2,7 @@
  * The milter listener: binds an inet or unix socket, serves each MTA connection, and stops
  * gracefully (stop accepting, let in-flight messages finish, then close).
  */
+import { setMaxListeners } from 'node:events';
 import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { MessageFilter } from '../filter/filter.ts';
@@ -36,6 +37,9 @@ export class MilterServer {
     this.#options = options;
     this.#log = log;
     this.#server = createServer((socket) => this.#accept(socket));
+    // Every open connection listens on these two server-wide signals (and removes its listeners
+    // when it closes), so hundreds of listeners are expected, not a leak.
+    setMaxListeners(0, this.#draining.signal, this.#stopping.signal);
   }
 
   /** The address actually bound (the real port when 0 was asked for). */

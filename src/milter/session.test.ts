@@ -247,6 +247,32 @@ describe('MilterSession', () => {
     assert.equal(filterMessage(s.handle({ kind: 'eob', chunk: b('') })).body.toString(), '0123');
   });
 
+  it('a RCPT gate refuses one recipient, which then is not part of the message', () => {
+    const s = new MilterSession({
+      wishes: WISHES,
+      maxBodyBytes: 1024,
+      rcptGate: ({ accepted }) =>
+        accepted >= 1
+          ? {
+              kind: 'tempfail',
+              reply: { code: 452, enhanced: '4.5.3', lines: ['Too many recipients'] },
+            }
+          : undefined,
+    });
+    s.handle(POSTFIX_OFFER);
+    s.handle({ kind: 'mail', address: b('<a@b>'), args: [] });
+    assert.deepEqual(replies(s.handle({ kind: 'rcpt', address: b('<one@x>'), args: [] })), [
+      'continue',
+    ]);
+    const refused = s.handle({ kind: 'rcpt', address: b('<two@x>'), args: [] });
+    assert.equal(refused.kind === 'reply' && refused.responses[0]?.kind, 'replycode');
+    const m = filterMessage(s.handle({ kind: 'eob', chunk: b('') }));
+    assert.deepEqual(
+      m.recipients.map((r) => r.address),
+      ['<one@x>'],
+    );
+  });
+
   it('QUIT asks the adapter to close', () => {
     const s = session();
     s.handle(POSTFIX_OFFER);

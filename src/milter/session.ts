@@ -7,10 +7,10 @@
  * expects one, none for MACRO, ABORT, QUIT, QUIT_NC or steps agreed as no-reply.
  */
 import { randomBytes } from 'node:crypto';
-import type { Decision } from '../filter/decision.ts';
+import type { Decision, Verdict } from '../filter/decision.ts';
 import type { ClientInfo, EnvelopeAddress, HeaderField, Message } from '../message/message.ts';
 import { assertNever } from '../shared/assert-never.ts';
-import { decisionToReplies, type EomReplies } from './actions.ts';
+import { decisionToReplies, type EomReplies, finalReply } from './actions.ts';
 import type { Command } from './commands.ts';
 import { Proto } from './constants.ts';
 import { UnexpectedCommandError } from './errors.ts';
@@ -27,8 +27,24 @@ export type Step =
   /** The MTA said QUIT: close the connection. */
   | { readonly kind: 'close' };
 
+/** What a RCPT gate sees: the client and how many recipients this message already has. */
+export interface RcptContext {
+  readonly client: ClientInfo;
+  /** Recipients accepted so far in this transaction. */
+  readonly accepted: number;
+  /** SMTP AUTH user (macro `{auth_authen}`), if any. */
+  readonly authUser: string | undefined;
+}
+
+/** Decides at RCPT time: undefined accepts the recipient, a reject/tempfail refuses just that one. */
+export type RcptGate = (
+  context: RcptContext,
+) => Extract<Verdict, { kind: 'reject' | 'tempfail' }> | undefined;
+
 /** Session settings. */
 export interface SessionOptions {
+  /** Optional policy at RCPT time (e.g. a recipient cap); pure and synchronous. */
+  readonly rcptGate?: RcptGate;
   /** What to ask of the MTA in negotiation. */
   readonly wishes: NegotiationWishes;
   /** Body bytes kept for the filter; beyond this the rest is counted, not kept, and skipped if the MTA allows. */
@@ -125,10 +141,22 @@ export class MilterSession {
         this.#tx = newTransaction();
         this.#tx.sender = address(command.address, command.args);
         return this.#ack(Proto.NrMail);
-      case 'rcpt':
+      case 'rcpt': {
         this.#macros.clearAfter('R');
-        this.#transaction().recipients.push(address(command.address, command.args));
+        const tx = this.#transaction();
+        // A refusal must be answered, so the gate only runs when RCPT replies were kept.
+        if (!has(this.#agreed().protocol, Proto.NrRcpt)) {
+          const refusal = this.#options.rcptGate?.({
+            client: this.#clientOrUnknown(),
+            accepted: tx.recipients.length,
+            authUser: this.#macros.get('auth_authen'),
+          });
+          // A refused recipient is not part of the message (REJECT/TEMPFAIL at RCPT scope one recipient).
+          if (refusal !== undefined) return { kind: 'reply', responses: [finalReply(refusal)] };
+        }
+        tx.recipients.push(address(command.address, command.args));
         return this.#ack(Proto.NrRcpt);
+      }
       case 'data':
         this.#macros.clearAfter('T');
         this.#transaction();

@@ -153,6 +153,53 @@ describe('ConfiguredPolicy', () => {
   });
 });
 
+describe('ConfiguredPolicy trust', () => {
+  const client = {
+    hostname: 'h',
+    family: '4' as const,
+    address: '203.0.113.9',
+    port: 1,
+    helo: 'h',
+  };
+
+  it('tag mode caps the action at tagging', () => {
+    const d = policy({ actions: { reject: 6 } }).decide(MESSAGE, verdict(9), {
+      mode: 'tag',
+      reason: 'trusted',
+    });
+    assert.equal(d.verdict.kind, 'accept');
+    assert.equal(d.notes?.['action'], 'tag');
+    assert.match(String(d.notes?.['reason']), /tag only: trusted/);
+  });
+
+  it('trusted mail passes unchanged, with the reason noted', () => {
+    const d = policy().trusted(MESSAGE, 'client 127.0.0.1 in trusted networks');
+    assert.deepEqual(
+      [d.verdict.kind, d.modifications.length, d.notes?.['skipped']],
+      ['accept', 0, true],
+    );
+  });
+
+  it('caps recipients of untrusted clients with 452 4.5.3; trusted and authenticated clients are not capped', () => {
+    const p = policy({ trust: { maxRecipients: 2 } });
+    assert.equal(p.rcptGate({ client, accepted: 1, authUser: undefined }), undefined);
+    assert.deepEqual(p.rcptGate({ client, accepted: 2, authUser: undefined }), {
+      kind: 'tempfail',
+      reply: { code: 452, enhanced: '4.5.3', lines: ['Too many recipients'] },
+    });
+    assert.equal(p.rcptGate({ client, accepted: 5, authUser: 'alice' }), undefined);
+    assert.equal(
+      p.rcptGate({ client: { ...client, address: '127.0.0.1' }, accepted: 5, authUser: undefined }),
+      undefined,
+    );
+    assert.equal(
+      policy().rcptGate({ client, accepted: 1000, authUser: undefined }),
+      undefined,
+      'no cap by default',
+    );
+  });
+});
+
 describe('fillPlaceholders', () => {
   it('fills the known placeholders and leaves others', () => {
     assert.equal(

@@ -6,13 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { Decision, Modification, SmtpReply } from '../filter/decision.ts';
-import type { Policy } from '../filter/scan-filter.ts';
+import type { Policy, ScanMode } from '../filter/scan-filter.ts';
 import type { HeaderField, Message } from '../message/message.ts';
+import type { RcptGate } from '../milter/session.ts';
 import type { Verdict } from '../scanners/verdict.ts';
 import { assertNever } from '../shared/assert-never.ts';
 import { chooseAction } from './choose-action.ts';
 import { failureOutcome } from './failure.ts';
 import { type HeaderKit, headerKit } from './header-kit.ts';
+import { TrustRules } from './trust.ts';
 
 /** The header that marks a message that passed without a scan (skipped or scanner failure). */
 export const UNSCANNED_HEADER = 'X-Spam-Checker';
@@ -28,6 +30,7 @@ export class ConfiguredPolicy implements Policy {
   readonly #config: Config;
   readonly #kit: HeaderKit;
   readonly #newRef: () => string;
+  readonly #trust: TrustRules;
 
   constructor(
     config: Config,
@@ -38,11 +41,46 @@ export class ConfiguredPolicy implements Policy {
     this.#config = config;
     this.#kit = kit;
     this.#newRef = newRef;
+    this.#trust = new TrustRules(config.trust);
   }
 
-  decide(message: Message, verdict: Verdict): Decision {
+  /** The recipient cap for untrusted clients: 452 4.5.3 past `trust.maxRecipients`. */
+  readonly rcptGate: RcptGate = ({ client, accepted, authUser }) => {
+    const max = this.#config.trust.maxRecipients;
+    if (max === null || accepted < max) return undefined;
+    if (client.family === 'L' || this.#trust.trustedClient(client.address, authUser))
+      return undefined;
+    return {
+      kind: 'tempfail',
+      reply: { code: 452, enhanced: '4.5.3', lines: ['Too many recipients'] },
+    };
+  };
+
+  scanMode(message: Message): ScanMode {
+    return this.#trust.scanMode(message);
+  }
+
+  trusted(_message: Message, reason: string): Decision {
+    const notes = {
+      ref: this.#newRef(),
+      action: 'accept',
+      reason: `not scanned: ${reason}`,
+      skipped: true,
+    };
+    return { verdict: { kind: 'accept' }, modifications: [], notes };
+  }
+
+  decide(message: Message, verdict: Verdict, mode: ScanMode = { mode: 'scan' }): Decision {
     const ref = this.#newRef();
-    const chosen = chooseAction(verdict, this.#config.actions);
+    const strongest = chooseAction(verdict, this.#config.actions);
+    // Trusted or authenticated mail in "tag" mode is stamped but never refused.
+    const capped = mode.mode === 'tag' && strongest.kind !== 'accept' && strongest.kind !== 'tag';
+    const chosen = capped
+      ? {
+          kind: verdict.isSpam ? ('tag' as const) : ('accept' as const),
+          reason: `${strongest.reason}; tag only: ${mode.reason}`,
+        }
+      : strongest;
     const notes = {
       ref,
       scanner: verdict.scanner,

@@ -69,10 +69,14 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-/** A Spamward with this YAML config, and a private Postfix using it as its milter. */
+/**
+ * A Spamward with this YAML config, and a private Postfix using it as its milter. The test client
+ * connects from loopback, which is trusted (not scanned) by default, so the rigs empty the trusted
+ * networks unless the YAML sets `trust:` itself.
+ */
 async function rig(dir: string, name: string, yaml: string): Promise<Rig> {
   const file = join(dir, `${name}.yaml`);
-  await writeFile(file, yaml);
+  await writeFile(file, /^trust:/m.test(yaml) ? yaml : `${yaml}trust:\n  networks: []\n`);
   const daemon = await startSpamward(['--config', file]);
   const postfix = await startPostfix({ milter: `inet:127.0.0.1:${daemon.port}` });
   return {
@@ -237,6 +241,48 @@ describe('Postfix → Spamward → scanner', () => {
         /^unavailable \(SCANNER_ALL_DOWN, ref [0-9a-f]{10}\)$/,
       );
       assert.equal(out?.get('x-spam-status'), undefined);
+    });
+  });
+
+  it('trust: loopback is trusted by default, so its mail passes unscanned and unchanged', async (t) => {
+    const r = await spamdRig(t, 'trusted', 'trust:\n  maxRecipients: 1\n');
+    if (r === undefined) return;
+    await diagnose(t, r, async () => {
+      const result = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: [`bob@${TEST_DOMAIN}`, `carol@${TEST_DOMAIN}`],
+        message: SPAM(),
+      });
+      assert.equal(replyAt(result, 'DOT')?.code, 250, formatReply(replyAt(result, 'DOT')));
+      const delivered = (await r.postfix.waitForDelivery(2)).map(headersOf);
+      assert.equal(delivered.length, 2, 'the recipient cap does not apply to trusted clients');
+      assert.equal(delivered[0]?.get('x-spam-status'), undefined, 'not scanned, not stamped');
+      assert.match(
+        r.daemon.output(),
+        /"reason":"not scanned: client 127\.0\.0\.1 in trusted networks"/,
+      );
+    });
+  });
+
+  it('trust: untrusted clients get 452 4.5.3 past maxRecipients; the accepted ones still get the mail', async (t) => {
+    const r = await spamdRig(t, 'rcpt-cap', 'trust:\n  networks: []\n  maxRecipients: 2\n');
+    if (r === undefined) return;
+    await diagnose(t, r, async () => {
+      const to = ['one', 'two', 'three'].map((u) => `${u}@${TEST_DOMAIN}`);
+      const result = await sendWithSwaks(r.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to,
+        message: HAM,
+      });
+      const rcpts = result.replies.filter((x) => x.stage === 'RCPT').map((x) => x.reply);
+      assert.deepEqual(
+        rcpts.map((x) => x.code),
+        [250, 250, 452],
+        result.transcript,
+      );
+      assert.equal(rcpts[2]?.enhanced, '4.5.3');
+      assert.match(rcpts[2]?.lines.join(' ') ?? '', /Too many recipients/);
+      assert.equal((await r.postfix.waitForDelivery(2)).length, 2);
     });
   });
 

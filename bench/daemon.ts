@@ -1,0 +1,160 @@
+/**
+ * Starts Spamward as a child process for the benchmark: the built `dist/` (built first when
+ * missing) or the TypeScript sources through tsx, on a free loopback port, with its stdout and
+ * stderr drained and its warnings kept for the report.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** How to start the daemon. */
+export interface DaemonOptions {
+  /** Run src/cli/main.ts through tsx instead of dist/cli/main.js. */
+  readonly tsx?: boolean;
+  /** Pino level (default `warn`: no per-message log line). */
+  readonly logLevel?: string;
+  /** Write a V8 CPU profile into this directory when the daemon exits. */
+  readonly cpuProfDir?: string;
+}
+
+/** A running daemon. */
+export interface BenchDaemon {
+  readonly pid: number;
+  readonly port: number;
+  /** What was started, e.g. `node dist/cli/main.js run inet:4123@127.0.0.1 --log-level warn`. */
+  readonly command: string;
+  /** Log lines at warn level or above and stderr lines, first 20. */
+  problems(): readonly string[];
+  /** SIGTERM, SIGKILL after 10 s; resolves with the exit code or signal. */
+  stop(): Promise<string>;
+}
+
+/** Starts the daemon and waits until it accepts connections (at most 20 s). */
+export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDaemon> {
+  const entry = options.tsx === true ? 'src/cli/main.ts' : ensureBuilt();
+  const port = await freePort();
+  const args = [
+    ...(options.tsx === true ? ['--import', 'tsx'] : []),
+    ...(options.cpuProfDir === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir]),
+    entry,
+    'run',
+    `inet:${port}@127.0.0.1`,
+    '--log-level',
+    options.logLevel ?? 'warn',
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const problems: string[] = [];
+  const keep = (line: string): void => {
+    if (problems.length < 20 && line.trim() !== '') problems.push(line.slice(0, 400));
+  };
+  lines(child, 'stdout', (line) => {
+    // Pino: 40 warn, 50 error, 60 fatal.
+    if (/"level":(4|5|6)\d/.test(line)) keep(line);
+  });
+  lines(child, 'stderr', keep);
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`));
+  });
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const stop = async (): Promise<string> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const how = await exited;
+    clearTimeout(timer);
+    process.off('exit', killOnExit);
+    return how;
+  };
+  try {
+    await waitForPort(port, exited);
+  } catch (error) {
+    await stop();
+    throw new Error(`${String(error)}\n${problems.join('\n')}`);
+  }
+  return {
+    pid: child.pid as number,
+    port,
+    command: `node ${args.join(' ')}`,
+    problems: () => [...problems],
+    stop,
+  };
+}
+
+/** True when some file under src/ is newer than dist/cli/main.js (the numbers would be for old code). */
+export function distIsStale(): boolean {
+  const built = join(ROOT, 'dist/cli/main.js');
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  return newest(join(ROOT, 'src')) > builtAt;
+}
+
+function ensureBuilt(): string {
+  const entry = 'dist/cli/main.js';
+  if (!existsSync(join(ROOT, entry))) {
+    process.stderr.write('bench: dist/ is missing, running npm run build\n');
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  return entry;
+}
+
+function lines(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  each: (line: string) => void,
+): void {
+  let pending = '';
+  child[stream]?.on('data', (chunk: Buffer) => {
+    const parts = (pending + chunk.toString('utf8')).split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) each(line);
+  });
+}
+
+/** A port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until the port accepts a connection; fails after 20 s or when the daemon exits. */
+async function waitForPort(port: number, exited: Promise<string>): Promise<void> {
+  let gone: string | undefined;
+  void exited.then((how) => {
+    gone = how;
+  });
+  for (let attempt = 0; attempt < 400; attempt++) {
+    if (gone !== undefined) throw new Error(`the daemon exited (${gone}) before listening`);
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = connect({ port, host: '127.0.0.1' });
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the daemon did not listen on port ${port} within 20 s`);
+}
