@@ -121,7 +121,9 @@ function buildFiltering(config: Config, log: Logger): Filtering {
   const policy = new ConfiguredPolicy(config, { version: VERSION, hostname: hostname() });
   log.info({ scanner: scanners.url, dryRun: config.dryRun }, 'scanning with');
   return {
-    filter: new ScanFilter(scanners, policy),
+    filter: new ScanFilter(scanners, policy, {
+      scanTruncated: config.scan.oversize === 'truncate',
+    }),
     onFilterError: (error, message) => policy.failed(message, error),
     rcptGate: policy.rcptGate,
   };

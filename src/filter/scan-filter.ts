@@ -5,8 +5,7 @@
  */
 import type { Message } from '../message/message.ts';
 import { renderMessage } from '../message/message.ts';
-import { envelopeOf } from '../policy/envelope.ts';
-import type { Scanner } from '../scanners/scanner.ts';
+import type { Envelope, Scanner } from '../scanners/scanner.ts';
 import type { Verdict } from '../scanners/verdict.ts';
 import type { Decision } from './decision.ts';
 import type { MessageFilter } from './filter.ts';
@@ -21,6 +20,8 @@ export type ScanMode =
 export interface Policy {
   /** Whether and how to scan (trusted clients, authenticated senders, opted-out recipients). */
   scanMode(message: Message): ScanMode;
+  /** What the scanner is told of the envelope (per-user preferences included). */
+  envelope(message: Message): Envelope;
   /** Not scanned because of who sent it or to whom: passed unchanged. */
   trusted(message: Message, reason: string): Decision;
   /** The scanner answered; with mode `tag` the result is never stronger than tagging. */
@@ -31,21 +32,34 @@ export interface Policy {
   failed(message: Message, error: unknown): Decision;
 }
 
+/** How the filter treats a message whose body was cut at the scan limit. */
+export interface ScanFilterOptions {
+  /** Scan the first part (true) or do not scan it at all (false, like spamc). */
+  readonly scanTruncated: boolean;
+}
+
 /** A MessageFilter that scans every message with `scanner` and lets `policy` decide. */
 export class ScanFilter implements MessageFilter {
   readonly #scanner: Scanner;
   readonly #policy: Policy;
+  readonly #options: ScanFilterOptions;
 
-  constructor(scanner: Scanner, policy: Policy) {
+  constructor(
+    scanner: Scanner,
+    policy: Policy,
+    options: ScanFilterOptions = { scanTruncated: false },
+  ) {
     this.#scanner = scanner;
     this.#policy = policy;
+    this.#options = options;
   }
 
   async filter(message: Message, signal: AbortSignal): Promise<Decision> {
     const mode = this.#policy.scanMode(message);
     if (mode.mode === 'skip') return this.#policy.trusted(message, mode.reason);
-    // The session keeps at most maxScanBytes of body; a cut body must not be judged (like spamc).
-    if (message.bodyTruncated)
+    // The session keeps at most maxScanBytes of body; by default a cut body is not judged (like
+    // spamc). When configured, the first part is scanned; the MTA still delivers the whole body.
+    if (message.bodyTruncated && !this.#options.scanTruncated)
       return this.#policy.skipped(
         message,
         `larger than the scan limit (${message.bodyBytes} body bytes)`,
@@ -53,7 +67,7 @@ export class ScanFilter implements MessageFilter {
     let verdict: Verdict;
     try {
       verdict = await this.#scanner.scan(
-        { message: renderMessage(message), envelope: envelopeOf(message) },
+        { message: renderMessage(message), envelope: this.#policy.envelope(message) },
         signal,
       );
     } catch (error) {

@@ -164,6 +164,10 @@ async function runFilter(
   log.info(
     {
       id: message.id,
+      client: message.client.address,
+      helo: message.client.helo,
+      from: message.sender?.address,
+      rcpt: message.recipients.map((r) => r.address),
       verdict: decision.verdict.kind,
       ms: Math.round(performance.now() - started),
       bodyBytes: message.bodyBytes,

@@ -200,6 +200,95 @@ describe('ConfiguredPolicy trust', () => {
   });
 });
 
+describe('ConfiguredPolicy: bypass, opt-out, routing, truncation, preferences user', () => {
+  const rcpt = (address: string) => ({
+    address: `<${address}>`,
+    raw: Buffer.from(`<${address}>`),
+    args: [],
+  });
+  const toTwo: Message = {
+    ...MESSAGE,
+    recipients: [rcpt('bob@example.net'), rcpt('carol@example.net')],
+  };
+
+  it('a bypass phrase turns a reject into a tag, with the reason', () => {
+    const p = policy({ actions: { reject: 'required + 0' }, scan: { bypassPhrase: 'mapsetahi' } });
+    const withPhrase: Message = { ...MESSAGE, body: Buffer.from('please: MAPSETAHI\r\n') };
+    assert.equal(p.decide(MESSAGE, verdict(9), p.scanMode(MESSAGE)).verdict.kind, 'reject');
+    const mode = p.scanMode(withPhrase);
+    assert.deepEqual(mode, { mode: 'tag', reason: 'bypass phrase present' });
+    const d = p.decide(withPhrase, verdict(9), mode);
+    assert.equal(d.verdict.kind, 'accept');
+    assert.equal(d.notes?.['action'], 'tag');
+  });
+
+  it('mail to opted-out and other recipients is scanned but tagged at most', () => {
+    const p = policy({ trust: { networks: [], optOutRecipients: ['@example.net'] } });
+    assert.deepEqual(
+      p.scanMode({ ...toTwo, recipients: [rcpt('x@example.org'), ...toTwo.recipients] }),
+      {
+        mode: 'tag',
+        reason: '2 recipient(s) opted out',
+      },
+    );
+    assert.equal(p.scanMode(toTwo).mode, 'skip');
+  });
+
+  it('spam is redirected and copied; ham copied; tag-only spam is not redirected', () => {
+    const p = policy({
+      routing: { spamRedirectTo: 'trap@example.org', hamCopyTo: ['ham@example.org'] },
+    });
+    const spam = p.decide(toTwo, verdict(9));
+    assert.deepEqual(kinds(spam.modifications).slice(-4), [
+      'delete-recipient:',
+      'delete-recipient:',
+      'add-header:X-Spam-Orig-To',
+      'add-recipient:',
+    ]);
+    const tagOnly = p.decide(toTwo, verdict(9), { mode: 'tag', reason: 'authenticated' });
+    assert.ok(!kinds(tagOnly.modifications).includes('delete-recipient:'));
+    const ham = p.decide(toTwo, verdict(1));
+    assert.deepEqual(ham.modifications.at(-1), {
+      kind: 'add-recipient',
+      address: '<ham@example.org>',
+    });
+  });
+
+  it('archives messages that are not scanned too', () => {
+    const p = policy({
+      routing: { archiveTo: ['archive@example.org'] },
+      failure: { unavailable: 'accept' },
+    });
+    const archived = { kind: 'add-recipient', address: '<archive@example.org>' };
+    assert.deepEqual(p.trusted(toTwo, 'trusted').modifications, [archived]);
+    assert.deepEqual(p.skipped(toTwo, 'too big').modifications.at(-1), archived);
+    assert.deepEqual(
+      p.failed(toTwo, new AllServersDownError('pool')).modifications.at(-1),
+      archived,
+    );
+  });
+
+  it('stamps a message scanned in part', () => {
+    const cut: Message = { ...MESSAGE, body: Buffer.alloc(10), bodyBytes: 50, bodyTruncated: true };
+    const d = policy().decide(cut, verdict(1));
+    assert.deepEqual(d.modifications.at(-1), {
+      kind: 'add-header',
+      name: UNSCANNED_HEADER,
+      value: 'truncated (first 10 of 50 body bytes scanned)',
+    });
+  });
+
+  it('tells the scanner whose preferences to use', () => {
+    const one: Message = { ...MESSAGE, recipients: [rcpt('bob@example.net')] };
+    assert.equal(policy().envelope(one).prefsUser, undefined);
+    assert.equal(
+      policy({ scan: { prefsUser: 'recipient-local-part' } }).envelope(one).prefsUser,
+      'bob',
+    );
+    assert.deepEqual(policy().envelope(one).recipients, ['bob@example.net']);
+  });
+});
+
 describe('fillPlaceholders', () => {
   it('fills the known placeholders and leaves others', () => {
     assert.equal(

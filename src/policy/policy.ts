@@ -9,11 +9,16 @@ import type { Decision, Modification, SmtpReply } from '../filter/decision.ts';
 import type { Policy, ScanMode } from '../filter/scan-filter.ts';
 import type { HeaderField, Message } from '../message/message.ts';
 import type { RcptGate } from '../milter/session.ts';
+import type { Envelope } from '../scanners/scanner.ts';
 import type { Verdict } from '../scanners/verdict.ts';
 import { assertNever } from '../shared/assert-never.ts';
+import { containsBypassPhrase } from './bypass.ts';
 import { chooseAction } from './choose-action.ts';
+import { envelopeOf } from './envelope.ts';
 import { failureOutcome } from './failure.ts';
 import { type HeaderKit, headerKit } from './header-kit.ts';
+import { prefsUserOf } from './prefs-user.ts';
+import { type RoutingClass, routingFor } from './routing.ts';
 import { TrustRules } from './trust.ts';
 
 /** The header that marks a message that passed without a scan (skipped or scanner failure). */
@@ -57,17 +62,27 @@ export class ConfiguredPolicy implements Policy {
   };
 
   scanMode(message: Message): ScanMode {
-    return this.#trust.scanMode(message);
+    const mode = this.#trust.scanMode(message);
+    const phrase = this.#config.scan.bypassPhrase;
+    if (mode.mode === 'scan' && phrase !== null && containsBypassPhrase(message, phrase))
+      return { mode: 'tag', reason: 'bypass phrase present' };
+    return mode;
   }
 
-  trusted(_message: Message, reason: string): Decision {
+  envelope(message: Message): Envelope {
+    const prefsUser = prefsUserOf(message, this.#config.scan.prefsUser);
+    return { ...envelopeOf(message), ...(prefsUser === undefined ? {} : { prefsUser }) };
+  }
+
+  trusted(message: Message, reason: string): Decision {
     const notes = {
       ref: this.#newRef(),
       action: 'accept',
       reason: `not scanned: ${reason}`,
       skipped: true,
     };
-    return { verdict: { kind: 'accept' }, modifications: [], notes };
+    if (this.#config.dryRun) return { verdict: { kind: 'accept' }, modifications: [], notes };
+    return { verdict: { kind: 'accept' }, modifications: this.#route(message, 'unscanned'), notes };
   }
 
   decide(message: Message, verdict: Verdict, mode: ScanMode = { mode: 'scan' }): Decision {
@@ -116,12 +131,21 @@ export class ConfiguredPolicy implements Policy {
       case 'accept':
       case 'tag':
       case 'quarantine': {
-        const modifications = this.#stamp(message, verdict, chosen.kind !== 'accept');
+        const spam = chosen.kind !== 'accept';
+        const modifications = this.#stamp(message, verdict, spam);
+        if (message.bodyTruncated)
+          modifications.push(
+            unscanned(
+              `truncated (first ${message.body.length} of ${message.bodyBytes} body bytes scanned)`,
+            ),
+          );
         if (chosen.kind === 'quarantine')
           modifications.push({
             kind: 'quarantine',
             reason: `spam score ${verdict.score} (ref ${ref})`,
           });
+        // Mail that may only be tagged still reaches its recipients: no redirect.
+        modifications.push(...this.#route(message, spam ? 'spam' : 'ham', mode.mode === 'scan'));
         return { verdict: { kind: 'accept' }, modifications, notes };
       }
       default:
@@ -135,7 +159,11 @@ export class ConfiguredPolicy implements Policy {
     if (this.#config.dryRun) return { verdict: { kind: 'accept' }, modifications: [], notes };
     return {
       verdict: { kind: 'accept' },
-      modifications: [...this.#forged(message.headers), unscanned('skipped (too big)')],
+      modifications: [
+        ...this.#forged(message.headers),
+        unscanned('skipped (too big)'),
+        ...this.#route(message, 'unscanned'),
+      ],
       notes,
     };
   }
@@ -159,6 +187,7 @@ export class ConfiguredPolicy implements Policy {
           modifications: [
             ...this.#forged(message.headers),
             unscanned(`unavailable (${outcome.code}, ref ${ref})`),
+            ...this.#route(message, 'unscanned'),
           ],
           notes,
         };
@@ -203,6 +232,10 @@ export class ConfiguredPolicy implements Policy {
       if (subject !== undefined) out.push(subject);
     }
     return out;
+  }
+
+  #route(message: Message, kind: RoutingClass, redirect = false): Modification[] {
+    return routingFor(message, kind, this.#config.routing, redirect);
   }
 
   #forged(headers: readonly HeaderField[]): Modification[] {

@@ -81,12 +81,12 @@ export class TrustRules {
       const mode = this.#trust.authenticatedMode;
       if (mode !== 'scan') return { mode, reason: `sender authenticated as ${auth}` };
     }
-    if (
-      message.recipients.length > 0 &&
-      message.recipients.every((r) => this.optedOut(r.address))
-    ) {
+    const optedOut = message.recipients.filter((r) => this.optedOut(r.address)).length;
+    if (optedOut > 0 && optedOut === message.recipients.length)
       return { mode: 'skip', reason: 'every recipient opted out of filtering' };
-    }
+    // One end-of-message verdict covers every recipient: refusing the message would refuse it
+    // for the ones that opted out too, so such mail is tagged at most.
+    if (optedOut > 0) return { mode: 'tag', reason: `${optedOut} recipient(s) opted out` };
     return { mode: 'scan' };
   }
 }

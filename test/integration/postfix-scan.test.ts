@@ -3,114 +3,15 @@
  * Shows the delivered message's headers or the SMTP reply for each policy path.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { type SpamwardProcess, startSpamward } from '../support/daemon.ts';
-import {
-  type PostfixInstance,
-  postfixAvailable,
-  startPostfix,
-  TEST_DOMAIN,
-} from '../support/postfix.ts';
-import { requireComponent } from '../support/require-component.ts';
-import { getRspamd, type RspamdInstance, rspamdAvailable } from '../support/rspamd-server.ts';
-import { formatReply, replyAt, sendWithSwaks, swaksAvailable } from '../support/smtp.ts';
-import { getSpamd, type SpamdEndpoints, spamdAvailable } from '../support/spamd-server.ts';
-
-const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
-
-function message(subject: string, body: string, extraHeaders: string[] = []): Buffer {
-  return Buffer.from(
-    [
-      'From: Alice <alice@example.org>',
-      `To: bob@${TEST_DOMAIN}`,
-      `Subject: ${subject}`,
-      'Date: Mon, 23 Nov 2026 10:00:00 +0000',
-      `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`,
-      ...extraHeaders,
-      '',
-      body,
-      '',
-    ].join('\r\n'),
-  );
-}
-
-const HAM = message(
-  'Lunch on Thursday',
-  'Hi Bob,\r\n\r\nare we still on for lunch on Thursday at noon?\r\n\r\nAlice',
-);
-const SPAM = (extra: string[] = []) =>
-  message('Test', `This is the GTUBE test string:\r\n${GTUBE}`, extra);
-
-/** Unfolded headers of a delivered message, name (lower case) → values in order. */
-function headersOf(raw: Buffer): Map<string, string[]> {
-  const text = raw.toString('utf8');
-  const end = text.search(/\r?\n\r?\n/);
-  const map = new Map<string, string[]>();
-  for (const line of text.slice(0, end).split(/\r?\n(?![ \t])/)) {
-    const colon = line.indexOf(':');
-    const name = line.slice(0, colon).toLowerCase();
-    map.set(name, [
-      ...(map.get(name) ?? []),
-      line
-        .slice(colon + 1)
-        .replace(/\r?\n[ \t]+/g, ' ')
-        .trim(),
-    ]);
-  }
-  return map;
-}
-
-interface Rig {
-  readonly daemon: SpamwardProcess;
-  readonly postfix: PostfixInstance;
-  stop(): Promise<void>;
-}
-
-/**
- * A Spamward with this YAML config, and a private Postfix using it as its milter. The test client
- * connects from loopback, which is trusted (not scanned) by default, so the rigs empty the trusted
- * networks unless the YAML sets `trust:` itself.
- */
-async function rig(dir: string, name: string, yaml: string): Promise<Rig> {
-  const file = join(dir, `${name}.yaml`);
-  await writeFile(file, /^trust:/m.test(yaml) ? yaml : `${yaml}trust:\n  networks: []\n`);
-  const daemon = await startSpamward(['--config', file]);
-  const postfix = await startPostfix({ milter: `inet:127.0.0.1:${daemon.port}` });
-  return {
-    daemon,
-    postfix,
-    async stop() {
-      await postfix.stop();
-      await daemon.stop();
-    },
-  };
-}
-
-async function diagnose(
-  t: TestContext,
-  r: Rig | undefined,
-  body: () => Promise<void>,
-): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    if (r !== undefined) {
-      t.diagnostic(`--- spamward ---\n${r.daemon.output()}`);
-      t.diagnostic(`--- maillog ---\n${await r.postfix.log()}`);
-    }
-    throw error;
-  }
-}
-
-const present = (t: TestContext, scanner: 'spamd' | 'rspamd'): boolean =>
-  requireComponent(t, 'postfix', postfixAvailable()) &&
-  requireComponent(t, 'swaks', swaksAvailable()) &&
-  (scanner === 'spamd'
-    ? requireComponent(t, 'spamd', spamdAvailable())
-    : requireComponent(t, 'rspamd', rspamdAvailable()));
+import { TEST_DOMAIN } from '../support/postfix.ts';
+import { getRspamd, type RspamdInstance } from '../support/rspamd-server.ts';
+import { diagnose, HAM, headersOf, present, type Rig, rig, SPAM } from '../support/scan-rig.ts';
+import { formatReply, replyAt, sendWithSwaks } from '../support/smtp.ts';
+import { getSpamd, type SpamdEndpoints } from '../support/spamd-server.ts';
 
 describe('Postfix → Spamward → scanner', () => {
   let dir = '';

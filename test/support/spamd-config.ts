@@ -13,6 +13,12 @@ import { findExecutable } from './which.ts';
 /** The unprivileged user the Debian package creates; spamd refuses to scan as root. */
 export const SPAMD_USER = 'debian-spamd';
 
+/**
+ * spamd users with preferences of their own (`User: lenient`): GTUBE's 1000 points are ham for
+ * them, so a test can see that the user reached spamd. Users not listed get the site defaults.
+ */
+export const PREFS_USERS: Readonly<Record<string, string>> = { lenient: 'required_score 5000' };
+
 /** Paths inside one instance's temp dir. */
 export interface SpamdLayout {
   readonly dir: string;
@@ -48,9 +54,19 @@ export async function createLayout(dir: string): Promise<SpamdLayout> {
   // Loaded last (zz-): Bayes under the temp dir, no auto-learning so verdicts stay reproducible.
   const local = [`bayes_path ${bayesPath}`, 'bayes_file_mode 0777', 'bayes_auto_learn 0', ''];
   await writeFile(join(site, 'zz-spamward-test.cf'), local.join('\n'));
+  const users = join(home, 'users');
+  await mkdir(users);
+  const prefsDirs: string[] = [];
+  for (const [user, prefs] of Object.entries(PREFS_USERS)) {
+    const userDir = join(users, user);
+    await mkdir(userDir);
+    await writeFile(join(userDir, 'user_prefs'), `${prefs}\n`);
+    prefsDirs.push(userDir, join(userDir, 'user_prefs'));
+  }
   const owner = spamdOwner();
   if (owner !== null) {
-    for (const path of [home, join(home, 'bayes')]) await chown(path, owner.uid, owner.gid);
+    for (const path of [home, join(home, 'bayes'), users, ...prefsDirs])
+      await chown(path, owner.uid, owner.gid);
   }
   return {
     dir,
@@ -70,6 +86,8 @@ export function spamdArgs(layout: SpamdLayout, ports: SpamdPorts): string[] {
   const args = [
     '--local', // -L: no DNS/network tests, so no lookup can time out
     '--nouser-config', // -x: no ~/.spamassassin/user_prefs
+    // Per-user preferences by `User:` (what spamd's virtual users read): see PREFS_USERS.
+    `--virtual-config-dir=${join(layout.home, 'users', '%u')}`,
     '--allow-tell', // -l: TELL (learning)
     `--helper-home-dir=${layout.home}`,
     `--siteconfigpath=${layout.site}`,
