@@ -4,10 +4,11 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.ts';
 import { renderConfigReference } from '../config/reference.ts';
 import type { Config } from '../config/schema.ts';
+import { loadConfiguredAccessMap } from '../daemon/daemon.ts';
 import { CliUsageError, print } from './output.ts';
 
 const USAGE = `Usage: spamward config <check|print|reference> [--config FILE]
-  check      validate the configuration (file + SPAMWARD_* variables); exit 78 if invalid
+  check      validate the configuration (file + SPAMWARD_* variables + access map); exit 78 if invalid
   print      show the effective configuration as YAML (passwords hidden)
   reference  print the configuration reference (docs/configuration.md)`;
 
@@ -31,6 +32,8 @@ export async function configCommand(args: string[]): Promise<number> {
     case 'print': {
       const { config, warnings } = await loadConfig({ file: values.config, env: process.env });
       for (const warning of warnings) process.stderr.write(`spamward: warning: ${warning}\n`);
+      // Files the configuration names are part of it: a broken access map fails the check too.
+      if (action === 'check') await loadConfiguredAccessMap(config);
       print(
         action === 'check'
           ? `configuration ok${values.config === undefined ? '' : `: ${values.config}`}\n`

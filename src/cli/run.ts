@@ -1,5 +1,9 @@
-/** `spamward run [SOCKET] [--config FILE] [flags]`: the milter daemon, until SIGTERM or SIGINT. */
+/**
+ * `spamward run [SOCKET] [--config FILE] [flags]`: the milter daemon, until SIGTERM or SIGINT;
+ * SIGHUP reloads the configuration.
+ */
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { createLogger, startDaemon } from '../daemon/daemon.ts';
 import { print } from './output.ts';
@@ -75,20 +79,34 @@ export async function runCommand(args: string[]): Promise<number> {
     print(HELP);
     return 0;
   }
-  const { config, warnings } = await loadConfig({
-    file: parsed.file,
-    env: process.env,
-    flags: parsed.flags,
-  });
+  const sources = { file: parsed.file, env: process.env, flags: parsed.flags };
+  const { config, warnings } = await loadConfig(sources);
   const log = createLogger(config);
   for (const warning of warnings) log.warn({}, warning);
   const daemon = await startDaemon(config, log);
+  // SIGHUP: read the same file, variables and flags again; a config that fails keeps the old one.
+  let reloading = Promise.resolve();
+  const reload = (): void => {
+    reloading = reloading.then(async () => {
+      log.info({ file: parsed.file }, 'SIGHUP: reloading the configuration');
+      try {
+        const next = await loadConfig(sources);
+        for (const warning of next.warnings) log.warn({}, warning);
+        await daemon.reload(next.config);
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems : undefined;
+        log.error({ err: error, problems }, 'reload refused; the running configuration stays');
+      }
+    });
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (): void => {
       // A second signal: do not wait any longer.
       if (stopping) process.exit(1);
       stopping = true;
+      process.off('SIGHUP', reload);
       daemon.stop().then(resolve, resolve);
     };
     process.on('SIGTERM', stop);

@@ -75,6 +75,14 @@ export const POLICY_SECTIONS = {
         .describe(
           'recipients (a@example.org) or domains (@example.org) never filtered; a message to only these is not scanned',
         ),
+      accessMap: z
+        .string()
+        .min(1)
+        .nullable()
+        .default(null)
+        .describe(
+          'access map file (client, sender, recipient, AUTH user → OK, REJECT, DISCARD, SCAN, NEXT or patterns; docs/access-map.md); reread on SIGHUP',
+        ),
       maxRecipients: z
         .number()
         .int()

@@ -4,18 +4,23 @@
  */
 import { hostname } from 'node:os';
 import pino from 'pino';
+import { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { Decision } from '../filter/decision.ts';
 import type { MessageFilter } from '../filter/filter.ts';
 import { createGtubeFilter } from '../filter/gtube-filter.ts';
 import { ScanFilter } from '../filter/scan-filter.ts';
 import type { Message } from '../message/message.ts';
+import type { ConnectionOptions } from '../milter/connection.ts';
 import { Action, Proto } from '../milter/constants.ts';
 import type { NegotiationWishes } from '../milter/negotiate.ts';
 import { MilterServer } from '../milter/server.ts';
 import type { RcptGate } from '../milter/session.ts';
 import { formatSocketAddress, parseSocketAddress } from '../milter/socket-address.ts';
+import { type AccessMap, AccessMapError, loadAccessMap } from '../policy/access-map.ts';
+import { headerKit } from '../policy/header-kit.ts';
 import { ConfiguredPolicy } from '../policy/policy.ts';
+import { randomRef } from '../policy/replies.ts';
 import { createScanner, type ScannerSettings } from '../scanners/factory.ts';
 import { ScannerPool } from '../scanners/pool.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -27,6 +32,11 @@ export interface Daemon {
   readonly socket: string;
   /** Graceful stop: in-flight messages finish within the grace period. */
   stop(): Promise<void>;
+  /**
+   * Switches to a new configuration for new connections (SIGHUP). Throws, keeping the running
+   * configuration, when the new one cannot be built; listener settings need a restart.
+   */
+  reload(config: Config): Promise<void>;
 }
 
 /**
@@ -77,7 +87,7 @@ interface Filtering {
 }
 
 /** The filter the configuration asks for: scanners with the policy, or the bootstrap filter. */
-function buildFiltering(config: Config, log: Logger): Filtering {
+async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
   const { scanner } = config;
   if (scanner.urls.length === 0) {
     log.info(
@@ -118,7 +128,11 @@ function buildFiltering(config: Config, log: Logger): Filtering {
   scanners.onDead((url, cause) =>
     log.warn({ scanner: url, code: cause.code, err: cause }, 'scanner marked dead'),
   );
-  const policy = new ConfiguredPolicy(config, { version: VERSION, hostname: hostname() });
+  const accessMap = await loadConfiguredAccessMap(config);
+  if (accessMap !== undefined)
+    log.info({ file: accessMap.file, entries: accessMap.size }, 'access map loaded');
+  const info = { version: VERSION, hostname: hostname() };
+  const policy = new ConfiguredPolicy(config, info, headerKit(config, info), randomRef, accessMap);
   log.info({ scanner: scanners.url, dryRun: config.dryRun }, 'scanning with');
   return {
     filter: new ScanFilter(scanners, policy, {
@@ -129,45 +143,82 @@ function buildFiltering(config: Config, log: Logger): Filtering {
   };
 }
 
+/** The connection settings a configuration asks for, around its filtering. */
+function connectionOptions(config: Config, filtering: Filtering): ConnectionOptions {
+  const { rcptGate } = filtering;
+  return {
+    session: {
+      wishes: WISHES,
+      maxBodyBytes: config.scan.maxScanBytes,
+      ...(rcptGate === undefined ? {} : { rcptGate }),
+    },
+    maxFrameBytes: config.milter.maxFrameBytes,
+    idleTimeoutMs: config.milter.idleTimeoutMs,
+    filterTimeoutMs: config.milter.filterTimeoutMs,
+    progressIntervalMs: config.milter.progressIntervalMs,
+    onFilterError: filtering.onFilterError,
+  };
+}
+
+/** The access map the config names, or undefined; a bad file is a ConfigError naming the key. */
+export async function loadConfiguredAccessMap(config: Config): Promise<AccessMap | undefined> {
+  const file = config.trust.accessMap;
+  if (file === null) return undefined;
+  try {
+    return await loadAccessMap(file);
+  } catch (error) {
+    if (!(error instanceof AccessMapError)) throw error;
+    const where = error.line === 0 ? error.file : `${error.file}:${error.line}`;
+    throw new ConfigError(
+      'trust.accessMap',
+      [{ path: 'trust.accessMap', reason: `${where}: ${error.reason}` }],
+      { cause: error },
+    );
+  }
+}
+
+/** Keys a reload cannot change: the listener is bound once. */
+const RESTART_KEYS = ['socket', 'socketMode', 'socketGroup'] as const;
+
 /** Builds everything and starts listening. */
 export async function startDaemon(
   config: Config,
   log: Logger = createLogger(config),
 ): Promise<Daemon> {
   log.info({ version: VERSION }, 'starting spamward');
-  const { filter, onFilterError, rcptGate } = buildFiltering(config, log);
+  const filtering = await buildFiltering(config, log);
   const server = new MilterServer(
-    filter,
+    filtering.filter,
     {
       address: parseSocketAddress(config.socket),
       unixMode: Number.parseInt(config.socketMode, 8),
       ...(config.socketGroup === undefined ? {} : { unixGroup: config.socketGroup }),
-      connection: {
-        session: {
-          wishes: WISHES,
-          maxBodyBytes: config.scan.maxScanBytes,
-          ...(rcptGate === undefined ? {} : { rcptGate }),
-        },
-        maxFrameBytes: config.milter.maxFrameBytes,
-        idleTimeoutMs: config.milter.idleTimeoutMs,
-        filterTimeoutMs: config.milter.filterTimeoutMs,
-        progressIntervalMs: config.milter.progressIntervalMs,
-        onFilterError,
-      },
+      connection: connectionOptions(config, filtering),
     },
     log,
   );
   const socket = formatSocketAddress(await server.listen());
   log.info({ socket }, 'listening');
+  let running = config;
   return {
     socket,
     async stop(): Promise<void> {
       log.info(
-        { connections: server.connectionCount, graceMs: config.milter.shutdownGraceMs },
+        { connections: server.connectionCount, graceMs: running.milter.shutdownGraceMs },
         'stopping',
       );
-      await server.close(config.milter.shutdownGraceMs);
+      await server.close(running.milter.shutdownGraceMs);
       log.info({}, 'stopped');
+    },
+    async reload(next: Config): Promise<void> {
+      const fresh = await buildFiltering(next, log);
+      server.replace(fresh.filter, connectionOptions(next, fresh));
+      const unchanged = RESTART_KEYS.filter((key) => next[key] !== running[key]);
+      if (unchanged.length > 0)
+        log.warn({ keys: unchanged }, 'listener settings changed; they apply after a restart');
+      log.level = next.logLevel;
+      running = next;
+      log.info({ connections: server.connectionCount }, 'configuration reloaded');
     },
   };
 }

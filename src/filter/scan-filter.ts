@@ -14,7 +14,14 @@ import type { MessageFilter } from './filter.ts';
 export type ScanMode =
   | { readonly mode: 'scan' }
   | { readonly mode: 'tag'; readonly reason: string }
-  | { readonly mode: 'skip'; readonly reason: string };
+  | { readonly mode: 'skip'; readonly reason: string }
+  /** Refused without a scan (access map REJECT / DISCARD); `text` is the map's reply text. */
+  | {
+      readonly mode: 'refuse';
+      readonly kind: 'reject' | 'discard';
+      readonly reason: string;
+      readonly text?: string | undefined;
+    };
 
 /** Turns what happened to a message into a decision. */
 export interface Policy {
@@ -24,6 +31,8 @@ export interface Policy {
   envelope(message: Message): Envelope;
   /** Not scanned because of who sent it or to whom: passed unchanged. */
   trusted(message: Message, reason: string): Decision;
+  /** Refused by rule before any scan. */
+  refused(message: Message, mode: Extract<ScanMode, { mode: 'refuse' }>): Decision;
   /** The scanner answered; with mode `tag` the result is never stronger than tagging. */
   decide(message: Message, verdict: Verdict, mode?: ScanMode): Decision;
   /** The message was not scanned on purpose (e.g. too big). */
@@ -57,6 +66,7 @@ export class ScanFilter implements MessageFilter {
   async filter(message: Message, signal: AbortSignal): Promise<Decision> {
     const mode = this.#policy.scanMode(message);
     if (mode.mode === 'skip') return this.#policy.trusted(message, mode.reason);
+    if (mode.mode === 'refuse') return this.#policy.refused(message, mode);
     // The session keeps at most maxScanBytes of body; by default a cut body is not judged (like
     // spamc). When configured, the first part is scanned; the MTA still delivers the whole body.
     if (message.bodyTruncated && !this.#options.scanTruncated)

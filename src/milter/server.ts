@@ -22,8 +22,8 @@ export interface MilterServerOptions {
 
 /** A running milter listener. */
 export class MilterServer {
-  readonly #filter: MessageFilter;
-  readonly #options: MilterServerOptions;
+  #filter: MessageFilter;
+  #options: MilterServerOptions;
   readonly #log: Logger;
   readonly #server: Server;
   readonly #connections = new Set<Promise<void>>();
@@ -45,6 +45,15 @@ export class MilterServer {
   /** The address actually bound (the real port when 0 was asked for). */
   get address(): SocketAddress | undefined {
     return this.#bound;
+  }
+
+  /**
+   * Serves new connections with this filter and these connection settings (a reload); open
+   * connections finish with what they started with. The listening address cannot change.
+   */
+  replace(filter: MessageFilter, connection: ConnectionOptions): void {
+    this.#filter = filter;
+    this.#options = { ...this.#options, connection };
   }
 
   /** Number of open MTA connections. */

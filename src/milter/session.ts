@@ -30,6 +30,10 @@ export type Step =
 /** What a RCPT gate sees: the client and how many recipients this message already has. */
 export interface RcptContext {
   readonly client: ClientInfo;
+  /** The recipient being asked for. */
+  readonly recipient: EnvelopeAddress;
+  /** The transaction's sender, if MAIL was seen. */
+  readonly sender: EnvelopeAddress | undefined;
   /** Recipients accepted so far in this transaction. */
   readonly accepted: number;
   /** SMTP AUTH user (macro `{auth_authen}`), if any. */
@@ -145,16 +149,19 @@ export class MilterSession {
         this.#macros.clearAfter('R');
         const tx = this.#transaction();
         // A refusal must be answered, so the gate only runs when RCPT replies were kept.
+        const recipient = address(command.address, command.args);
         if (!has(this.#agreed().protocol, Proto.NrRcpt)) {
           const refusal = this.#options.rcptGate?.({
             client: this.#clientOrUnknown(),
+            recipient,
+            sender: tx.sender,
             accepted: tx.recipients.length,
             authUser: this.#macros.get('auth_authen'),
           });
           // A refused recipient is not part of the message (REJECT/TEMPFAIL at RCPT scope one recipient).
           if (refusal !== undefined) return { kind: 'reply', responses: [finalReply(refusal)] };
         }
-        tx.recipients.push(address(command.address, command.args));
+        tx.recipients.push(recipient);
         return this.#ack(Proto.NrRcpt);
       }
       case 'data':
@@ -173,6 +180,9 @@ export class MilterSession {
       case 'body':
         return this.#body(command.chunk);
       case 'eob':
+        // Refused before OPTNEG like every other step: decide() needs the agreed options, so the
+        // filter must not run for a message whose decision could never be sent.
+        this.#agreed();
         if (command.chunk.length > 0) this.#appendBody(command.chunk);
         this.#awaitingDecision = true;
         return { kind: 'filter', message: this.#message() };

@@ -6,7 +6,8 @@ import type { Message } from '../message/message.ts';
 import { AllServersDownError, BadResponseError, ScanTimeoutError } from '../scanners/errors.ts';
 import type { Verdict } from '../scanners/verdict.ts';
 import type { HeaderKit } from './header-kit.ts';
-import { ConfiguredPolicy, fillPlaceholders, UNSCANNED_HEADER } from './policy.ts';
+import { ConfiguredPolicy } from './policy.ts';
+import { fillPlaceholders, UNSCANNED_HEADER } from './replies.ts';
 
 const MESSAGE: Message = {
   id: 'Q1',
@@ -19,6 +20,9 @@ const MESSAGE: Message = {
   bodyTruncated: false,
   macros: {},
 };
+
+/** A recipient for the RCPT gate. */
+const R = { address: '<bob@example.net>', raw: Buffer.from('<bob@example.net>'), args: [] };
 
 const verdict = (score: number): Verdict => ({
   scanner: 'spamd://x',
@@ -182,18 +186,39 @@ describe('ConfiguredPolicy trust', () => {
 
   it('caps recipients of untrusted clients with 452 4.5.3; trusted and authenticated clients are not capped', () => {
     const p = policy({ trust: { maxRecipients: 2 } });
-    assert.equal(p.rcptGate({ client, accepted: 1, authUser: undefined }), undefined);
-    assert.deepEqual(p.rcptGate({ client, accepted: 2, authUser: undefined }), {
-      kind: 'tempfail',
-      reply: { code: 452, enhanced: '4.5.3', lines: ['Too many recipients'] },
-    });
-    assert.equal(p.rcptGate({ client, accepted: 5, authUser: 'alice' }), undefined);
     assert.equal(
-      p.rcptGate({ client: { ...client, address: '127.0.0.1' }, accepted: 5, authUser: undefined }),
+      p.rcptGate({ recipient: R, sender: undefined, client, accepted: 1, authUser: undefined }),
+      undefined,
+    );
+    assert.deepEqual(
+      p.rcptGate({ recipient: R, sender: undefined, client, accepted: 2, authUser: undefined }),
+      {
+        kind: 'tempfail',
+        reply: { code: 452, enhanced: '4.5.3', lines: ['Too many recipients'] },
+      },
+    );
+    assert.equal(
+      p.rcptGate({ recipient: R, sender: undefined, client, accepted: 5, authUser: 'alice' }),
       undefined,
     );
     assert.equal(
-      policy().rcptGate({ client, accepted: 1000, authUser: undefined }),
+      p.rcptGate({
+        recipient: R,
+        sender: undefined,
+        client: { ...client, address: '127.0.0.1' },
+        accepted: 5,
+        authUser: undefined,
+      }),
+      undefined,
+    );
+    assert.equal(
+      policy().rcptGate({
+        recipient: R,
+        sender: undefined,
+        client,
+        accepted: 1000,
+        authUser: undefined,
+      }),
       undefined,
       'no cap by default',
     );

@@ -3,26 +3,32 @@
  * the same stamps and replies when a message is skipped or scanning fails. Pure apart from the
  * reference id; the ScanFilter calls it, the adapter logs its notes.
  */
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import type { Decision, Modification, SmtpReply } from '../filter/decision.ts';
+import type { Decision, Modification } from '../filter/decision.ts';
 import type { Policy, ScanMode } from '../filter/scan-filter.ts';
 import type { HeaderField, Message } from '../message/message.ts';
 import type { RcptGate } from '../milter/session.ts';
 import type { Envelope } from '../scanners/scanner.ts';
 import type { Verdict } from '../scanners/verdict.ts';
 import { assertNever } from '../shared/assert-never.ts';
+import { type AccessOutcome, accessOutcome, refusedRecipient } from './access.ts';
+import type { AccessMap } from './access-map.ts';
 import { containsBypassPhrase } from './bypass.ts';
 import { chooseAction } from './choose-action.ts';
-import { envelopeOf } from './envelope.ts';
+import { bareAddress, envelopeOf } from './envelope.ts';
 import { failureOutcome } from './failure.ts';
 import { type HeaderKit, headerKit } from './header-kit.ts';
 import { prefsUserOf } from './prefs-user.ts';
+import {
+  failureReply,
+  fillPlaceholders,
+  randomRef,
+  refusedReply,
+  templateReply as reply,
+  unscanned,
+} from './replies.ts';
 import { type RoutingClass, routingFor } from './routing.ts';
 import { TrustRules } from './trust.ts';
-
-/** The header that marks a message that passed without a scan (skipped or scanner failure). */
-export const UNSCANNED_HEADER = 'X-Spam-Checker';
 
 /** Facts about this installation the policy writes into headers. */
 export interface PolicyInfo {
@@ -36,21 +42,35 @@ export class ConfiguredPolicy implements Policy {
   readonly #kit: HeaderKit;
   readonly #newRef: () => string;
   readonly #trust: TrustRules;
+  readonly #access: AccessMap | undefined;
 
   constructor(
     config: Config,
     info: PolicyInfo,
     kit: HeaderKit = headerKit(config, info),
     newRef: () => string = randomRef,
+    accessMap?: AccessMap,
   ) {
     this.#config = config;
     this.#kit = kit;
     this.#newRef = newRef;
     this.#trust = new TrustRules(config.trust);
+    this.#access = accessMap;
   }
 
-  /** The recipient cap for untrusted clients: 452 4.5.3 past `trust.maxRecipients`. */
-  readonly rcptGate: RcptGate = ({ client, accepted, authUser }) => {
+  /**
+   * At RCPT time: the access map's `to:` REJECT (550 5.7.1), then the recipient cap for untrusted
+   * clients (452 4.5.3 past `trust.maxRecipients`). A dry run refuses nothing.
+   */
+  readonly rcptGate: RcptGate = ({ client, recipient, accepted, authUser }) => {
+    if (this.#config.dryRun) return undefined;
+    const refused =
+      this.#access === undefined ? undefined : refusedRecipient(this.#access, recipient.address);
+    if (refused !== undefined)
+      return {
+        kind: 'reject',
+        reply: refusedReply(refused.text ?? 'Recipient refused by policy'),
+      };
     const max = this.#config.trust.maxRecipients;
     if (max === null || accepted < max) return undefined;
     if (client.family === 'L' || this.#trust.trustedClient(client.address, authUser))
@@ -62,11 +82,64 @@ export class ConfiguredPolicy implements Policy {
   };
 
   scanMode(message: Message): ScanMode {
-    const mode = this.#trust.scanMode(message);
+    const mode =
+      this.#access === undefined
+        ? this.#trust.scanMode(message)
+        : this.#withAccess(message, accessOutcome(this.#access, message));
     const phrase = this.#config.scan.bypassPhrase;
     if (mode.mode === 'scan' && phrase !== null && containsBypassPhrase(message, phrase))
       return { mode: 'tag', reason: 'bypass phrase present' };
     return mode;
+  }
+
+  /** The access map first (auth → connect → from), then trust and opt-outs as usual. */
+  #withAccess(message: Message, access: AccessOutcome): ScanMode {
+    const { mode } = access;
+    switch (mode.kind) {
+      case 'skip':
+        return { mode: 'skip', reason: mode.reason };
+      case 'reject':
+        return { mode: 'refuse', kind: 'reject', reason: mode.reason, text: mode.text };
+      case 'discard':
+        return { mode: 'refuse', kind: 'discard', reason: mode.reason };
+      case 'scan':
+        // SCAN overrides trusted networks and authentication; recipients' opt-outs still count.
+        return this.#trust.recipientMode(message, access.skip);
+      case 'none': {
+        const all = message.recipients.length;
+        if (all > 0 && access.discard.size === all)
+          return { mode: 'refuse', kind: 'discard', reason: 'access map: every recipient DISCARD' };
+        return this.#trust.scanMode(message, access.skip);
+      }
+      default:
+        return assertNever(mode);
+    }
+  }
+
+  refused(message: Message, mode: Extract<ScanMode, { mode: 'refuse' }>): Decision {
+    const ref = this.#newRef();
+    const notes = {
+      ref,
+      action: mode.kind,
+      reason: `not scanned: ${mode.reason}`,
+      skipped: true,
+      ...(this.#config.dryRun ? { dryRun: true } : {}),
+    };
+    if (this.#config.dryRun)
+      return {
+        verdict: { kind: 'accept' },
+        modifications: this.#route(message, 'unscanned'),
+        notes,
+      };
+    if (mode.kind === 'discard') return { verdict: { kind: 'discard' }, modifications: [], notes };
+    return {
+      verdict: {
+        kind: 'reject',
+        reply: refusedReply(mode.text ?? `Message refused by policy (ref ${ref})`),
+      },
+      modifications: [],
+      notes,
+    };
   }
 
   envelope(message: Message): Envelope {
@@ -192,28 +265,9 @@ export class ConfiguredPolicy implements Policy {
           notes,
         };
       case 'tempfail':
-        return {
-          verdict: {
-            kind: 'tempfail',
-            reply: {
-              code: 451,
-              enhanced: '4.7.1',
-              lines: [`Spam filter unavailable (ref ${ref}); try again later`],
-            },
-          },
-          modifications: [],
-          notes,
-        };
       case 'reject':
         return {
-          verdict: {
-            kind: 'reject',
-            reply: {
-              code: 554,
-              enhanced: '5.7.1',
-              lines: [`Message could not be checked for spam (ref ${ref})`],
-            },
-          },
+          verdict: { kind: outcome.action, reply: failureReply(outcome.action, ref) },
           modifications: [],
           notes,
         };
@@ -234,37 +288,20 @@ export class ConfiguredPolicy implements Policy {
     return out;
   }
 
+  /** Recipients the access map drops (DISCARD), then the routing for this class of mail. */
   #route(message: Message, kind: RoutingClass, redirect = false): Modification[] {
-    return routingFor(message, kind, this.#config.routing, redirect);
+    const dropped: Modification[] = [];
+    if (this.#access !== undefined) {
+      const { discard } = accessOutcome(this.#access, message);
+      for (const r of message.recipients) {
+        if (discard.has(bareAddress(r.address).toLowerCase()))
+          dropped.push({ kind: 'delete-recipient', address: r.raw });
+      }
+    }
+    return [...dropped, ...routingFor(message, kind, this.#config.routing, redirect)];
   }
 
   #forged(headers: readonly HeaderField[]): Modification[] {
     return this.#config.headers.removeForged ? this.#kit.forgedDeletions(headers) : [];
   }
-}
-
-function unscanned(state: string): Modification {
-  return { kind: 'add-header', name: UNSCANNED_HEADER, value: state };
-}
-
-function reply(
-  template: Config['actions']['rejectReply'],
-  fill: (text: string) => string,
-): SmtpReply {
-  return { code: template.code, enhanced: template.enhanced, lines: [fill(template.text)] };
-}
-
-/** Replaces `%{score}`, `%{required}`, `%{ref}` and `%{id}`; unknown placeholders stay as written. */
-export function fillPlaceholders(
-  text: string,
-  values: { score: number; required: number; ref: string; id: string },
-): string {
-  return text.replace(/%\{(score|required|ref|id)\}/g, (_, key: keyof typeof values) =>
-    String(values[key]),
-  );
-}
-
-/** A short random reference id, shown to the sender and logged, to find a message again. */
-export function randomRef(): string {
-  return randomBytes(5).toString('hex');
 }

@@ -62,8 +62,11 @@ export class TrustRules {
     return this.#optOut.has(address) || (at !== -1 && this.#optOut.has(address.slice(at)));
   }
 
-  /** How to handle a message: by client trust, sender authentication, then recipients' opt-out. */
-  scanMode(message: Message): ScanMode {
+  /**
+   * How to handle a message: by client trust, sender authentication, then recipients' opt-out
+   * (`alsoOptedOut`: bare lower-case recipients opted out by other means, e.g. the access map).
+   */
+  scanMode(message: Message, alsoOptedOut?: ReadonlySet<string>): ScanMode {
     const auth = message.macros['auth_authen'];
     const client = message.client;
     const local = client.family === 'L';
@@ -81,7 +84,16 @@ export class TrustRules {
       const mode = this.#trust.authenticatedMode;
       if (mode !== 'scan') return { mode, reason: `sender authenticated as ${auth}` };
     }
-    const optedOut = message.recipients.filter((r) => this.optedOut(r.address)).length;
+    return this.recipientMode(message, alsoOptedOut);
+  }
+
+  /** The recipients' part alone: skip when all opted out, tag only when some did. */
+  recipientMode(message: Message, alsoOptedOut?: ReadonlySet<string>): ScanMode {
+    const optedOut = message.recipients.filter(
+      (r) =>
+        this.optedOut(r.address) ||
+        alsoOptedOut?.has(bareAddress(r.address).toLowerCase()) === true,
+    ).length;
     if (optedOut > 0 && optedOut === message.recipients.length)
       return { mode: 'skip', reason: 'every recipient opted out of filtering' };
     // One end-of-message verdict covers every recipient: refusing the message would refuse it

@@ -1,10 +1,11 @@
 /**
- * Policy features end to end, real Postfix → Spamward → real spamd: per-user preferences, the
- * bypass phrase, routing (redirect, copies, archive) and scanning the first part of a big message.
+ * Policy features end to end, real Postfix → Spamward → real spamd: the access map (and its reload
+ * on SIGHUP), per-user preferences, the bypass phrase, routing (redirect, copies, archive) and
+ * scanning the first part of a big message.
  * Each test shows the SMTP reply or the delivered messages.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -45,6 +46,59 @@ describe('Postfix → Spamward → spamd: policy features', () => {
     rigs.push(r);
     return r;
   }
+
+  it('access map: client SCAN beats the trusted loopback, recipient REJECT refuses at RCPT, recipient OK opts out; SIGHUP rereads it (sender REJECT)', async (t) => {
+    const map = join(dir, 'access.map');
+    const recipients = [
+      `to:gone@${TEST_DOMAIN}  REJECT No such user here`,
+      `to:abuse@${TEST_DOMAIN} OK`,
+    ];
+    // The test client is 127.0.0.1, trusted (not scanned) by default: SCAN makes it scanned.
+    await writeFile(map, ['connect:127.0.0.1 SCAN', ...recipients, ''].join('\n'));
+    const r = await spamdRig(
+      t,
+      'access',
+      `trust:\n  accessMap: ${map}\nactions:\n  reject: required + 0\n`,
+    );
+    if (r === undefined) return;
+    await diagnose(t, r, async () => {
+      const send = (from: string, to: string | string[], body = SPAM()) =>
+        sendWithSwaks(r.postfix.smtpPort, { from, to, message: body });
+      const scanned = await send('alice@example.org', at('bob'));
+      assert.equal(replyAt(scanned, 'DOT')?.code, 550, 'loopback scanned because of SCAN');
+      const gone = await send('alice@example.org', [at('gone'), at('bob')], HAM);
+      const refusal = replyAt(gone, 'RCPT');
+      assert.equal(refusal?.code, 550, formatReply(refusal));
+      assert.deepEqual(refusal?.lines, ['550 5.7.1 No such user here']);
+      assert.equal(replyAt(gone, 'DOT')?.code, 250, 'bob still gets it');
+      const abuse = await send('alice@example.org', at('abuse'));
+      assert.equal(replyAt(abuse, 'DOT')?.code, 250, 'abuse@ opted out: GTUBE delivered');
+      const delivered = (await r.postfix.waitForDelivery(2)).map(headersOf);
+      assert.deepEqual(delivered.map((h) => h.get('delivered-to')?.[0]).sort(), [
+        at('abuse'),
+        at('bob'),
+      ]);
+      const toAbuse = delivered.find((h) => h.get('delivered-to')?.[0] === at('abuse'));
+      assert.equal(toAbuse?.get('x-spam-status'), undefined, 'not scanned');
+
+      const blockSender = 'from:blocked@example.org REJECT Sender blocked here';
+      await writeFile(map, [blockSender, ...recipients, ''].join('\n'));
+      r.daemon.signal('SIGHUP');
+      await r.daemon.waitForLog('configuration reloaded');
+      const trusted = await send('alice@example.org', at('bob'));
+      assert.equal(replyAt(trusted, 'DOT')?.code, 250, 'without SCAN, loopback is trusted again');
+      const blocked = await send('blocked@example.org', at('bob'), HAM);
+      assert.equal(replyAt(blocked, 'DOT')?.code, 550, formatReply(replyAt(blocked, 'DOT')));
+      assert.deepEqual(replyAt(blocked, 'DOT')?.lines, ['550 5.7.1 Sender blocked here']);
+
+      await writeFile(map, 'from:broken REJEKT\n');
+      r.daemon.signal('SIGHUP');
+      await r.daemon.waitForLog('reload refused; the running configuration stays');
+      assert.match(r.daemon.output(), /access\.map:1: /);
+      const still = await send('blocked@example.org', at('bob'), HAM);
+      assert.equal(replyAt(still, 'DOT')?.code, 550, 'the last good map still applies');
+    });
+  });
 
   it('per-user preferences: the single recipient’s local part is spamd’s User (user "lenient" has required_score 5000)', async (t) => {
     const r = await spamdRig(

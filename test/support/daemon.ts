@@ -33,6 +33,10 @@ export interface SpamwardProcess {
   stop(): Promise<SpamwardExit>;
   /** Everything the daemon wrote to stdout and stderr so far. */
   output(): string;
+  /** Sends a signal (e.g. SIGHUP) to the daemon. */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves once the output has `count` log lines with this `msg` (rejects after `timeoutMs`). */
+  waitForLog(msg: string, count?: number, timeoutMs?: number): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -84,10 +88,40 @@ export function startSpamward(
         const bound = listeningSocket(line);
         if (bound === null) continue;
         clearTimeout(timer);
-        resolve({ socket: bound, port: portOf(bound), stop, output: () => output });
+        resolve({
+          socket: bound,
+          port: portOf(bound),
+          stop,
+          output: () => output,
+          signal: (name) => void child.kill(name),
+          waitForLog: (msg, count = 1, timeoutMs = 10_000) =>
+            waitFor(() => countLogLines(output, msg) >= count, timeoutMs, `${count}× "${msg}"`),
+        });
       }
     });
   });
+}
+
+/** How many pino lines in `output` have this `msg`. */
+function countLogLines(output: string, msg: string): number {
+  let n = 0;
+  for (const line of output.split('\n')) {
+    try {
+      if ((JSON.parse(line) as { msg?: unknown }).msg === msg) n++;
+    } catch {
+      // not a JSON line (stderr)
+    }
+  }
+  return n;
+}
+
+/** Polls `done` every 20 ms until it holds; rejects naming `what` after `timeoutMs`. */
+async function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`spamward did not log ${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** The `socket` field of a pino `listening` line, or null for any other line. */

@@ -12,6 +12,8 @@ export class SilentLogger implements Logger {
   /** Every entry logged here or by a child, oldest first. */
   readonly entries: LogEntry[];
   readonly #bindings: Readonly<Record<string, unknown>>;
+  /** Kept for the Logger contract; everything is recorded whatever the level. */
+  level = 'debug';
 
   constructor(entries: LogEntry[] = [], bindings: Readonly<Record<string, unknown>> = {}) {
     this.entries = entries;
