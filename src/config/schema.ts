@@ -87,12 +87,26 @@ export const ConfigSchema = z.strictObject({
           verb: z
             .enum(SCAN_VERBS as readonly SpamdScanVerb[] as [SpamdScanVerb, ...SpamdScanVerb[]])
             .default('REPORT')
-            .describe('SPAMC verb used to scan'),
+            .describe(
+              "SPAMC verb used to scan; PROCESS/HEADERS apply SpamAssassin's own changes instead of our header profile and subject tag",
+            ),
           user: z.string().min(1).optional().describe('fixed spamd User: for per-user preferences'),
           compress: z
             .boolean()
             .default(false)
             .describe('send messages deflated (Compress: zlib); not over TLS'),
+          preserveHeaders: z
+            .boolean()
+            .default(false)
+            .describe(
+              "PROCESS/HEADERS: apply only SpamAssassin's X-Spam-* headers, not its Subject/From/To rewrites",
+            ),
+          preserveBody: z
+            .boolean()
+            .default(false)
+            .describe(
+              "PROCESS: never replace the body with SpamAssassin's report_safe version (nor its MIME-Version/Content-*)",
+            ),
         })
         .prefault({}),
       rspamd: z

@@ -83,6 +83,12 @@ export class ScanFilter implements MessageFilter {
     } catch (error) {
       return this.#policy.failed(message, error);
     }
-    return this.#policy.decide(message, verdict, mode);
+    try {
+      return this.#policy.decide(message, verdict, mode);
+    } catch (error) {
+      // A verdict the policy cannot apply (e.g. spamd's rewritten message does not parse) is a
+      // bad scanner answer: the failure policy decides, nothing is half-applied.
+      return this.#policy.failed(message, error);
+    }
   }
 }

@@ -314,6 +314,31 @@ describe('ConfiguredPolicy: bypass, opt-out, routing, truncation, preferences us
   });
 });
 
+describe('ConfiguredPolicy: spamd PROCESS/HEADERS output', () => {
+  const rewritten = (text: string) => ({
+    ...verdict(9),
+    rewritten: { kind: 'headers' as const, bytes: Buffer.from(text) },
+  });
+
+  it("applies SpamAssassin's header changes instead of our profile, forged deletions and subject tag", () => {
+    const d = policy({ subjectTag: { enabled: true } }).decide(
+      MESSAGE,
+      rewritten('X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=9.0\r\n\r\n'),
+    );
+    assert.deepEqual(kinds(d.modifications), [
+      'change-header:X-Spam-Flag',
+      'insert-header:X-Spam-Status',
+    ]);
+  });
+
+  it('a rewritten block that does not parse is a bad scanner answer (thrown, nothing applied)', () => {
+    assert.throws(
+      () => policy().decide(MESSAGE, rewritten('no header block end')),
+      (error: Error & { code?: string }) => error.code === 'SCANNER_BAD_RESPONSE',
+    );
+  });
+});
+
 describe('fillPlaceholders', () => {
   it('fills the known placeholders and leaves others', () => {
     assert.equal(

@@ -3,6 +3,7 @@
  * the same stamps and replies when a message is skipped or scanning fails. Pure apart from the
  * reference id; the ScanFilter calls it, the adapter logs its notes.
  */
+import { processRewrite } from '../actions/process-rewrite.ts';
 import type { Config } from '../config/schema.ts';
 import type { Decision, Modification } from '../filter/decision.ts';
 import type { Policy, ScanMode } from '../filter/scan-filter.ts';
@@ -276,8 +277,20 @@ export class ConfiguredPolicy implements Policy {
     }
   }
 
-  /** Header work for a delivered message: forged ones out, ours in, scanner's own, subject tag. */
+  /**
+   * Header work for a delivered message: forged ones out, ours in, scanner's own, subject tag.
+   * Throws ProcessRewriteError when spamd's rewritten message cannot be parsed.
+   */
   #stamp(message: Message, verdict: Verdict, spam: boolean): Modification[] {
+    // spamd PROCESS/HEADERS: SpamAssassin's own changes replace our profile and subject tag.
+    if (verdict.rewritten !== undefined) {
+      const { preserveHeaders, preserveBody } = this.#config.scanner.spamd;
+      return processRewrite(message, verdict.rewritten, {
+        preserveHeaders,
+        preserveBody,
+        scanner: verdict.scanner,
+      });
+    }
     const { headers } = message;
     const out = [...this.#forged(headers), ...this.#kit.spamHeaders(verdict, message.id)];
     out.push(...this.#kit.scannerHeaders(headers, verdict));

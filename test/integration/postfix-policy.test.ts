@@ -205,6 +205,55 @@ describe('Postfix → Spamward → spamd: policy features', () => {
     });
   });
 
+  it("spamd PROCESS: SpamAssassin's own headers and report_safe body are applied; preserveBody keeps the body", async (t) => {
+    // The rig writes `scanner:\n  urls: [...]\n` first, so this continues the scanner section.
+    const r = await spamdRig(t, 'process', '  spamd:\n    verb: PROCESS\n');
+    if (r === undefined) return;
+    await diagnose(t, r, async () => {
+      for (const body of [SPAM(), HAM]) {
+        const sent = await sendWithSwaks(r.postfix.smtpPort, {
+          from: 'alice@example.org',
+          to: at('bob'),
+          message: body,
+        });
+        assert.equal(replyAt(sent, 'DOT')?.code, 250, formatReply(replyAt(sent, 'DOT')));
+      }
+      const [spamRaw, hamRaw] = await r.postfix.waitForDelivery(2);
+      const spam = headersOf(spamRaw ?? Buffer.alloc(0));
+      assert.match(spam.get('x-spam-status')?.[0] ?? '', /^Yes, score=\d{3,}/);
+      assert.match(spam.get('content-type')?.[0] ?? '', /^multipart\/mixed; boundary=/);
+      const spamText = spamRaw?.toString('latin1') ?? '';
+      assert.match(spamText, /Spam detection software/, 'report_safe body');
+      assert.match(spamText, /message\/rfc822/, 'the original attached');
+      assert.equal(
+        spam.get('received')?.some((v) => /SpamAssassin/.test(v)),
+        false,
+      );
+      const ham = headersOf(hamRaw ?? Buffer.alloc(0));
+      assert.match(ham.get('x-spam-status')?.[0] ?? '', /^No, score=/);
+      assert.match(hamRaw?.toString('latin1') ?? '', /are we still on for lunch/);
+    });
+    const kept = await spamdRig(
+      t,
+      'process-preserve',
+      '  spamd:\n    verb: PROCESS\n    preserveBody: true\n',
+    );
+    if (kept === undefined) return;
+    await diagnose(t, kept, async () => {
+      const sent = await sendWithSwaks(kept.postfix.smtpPort, {
+        from: 'alice@example.org',
+        to: at('bob'),
+        message: SPAM(),
+      });
+      assert.equal(replyAt(sent, 'DOT')?.code, 250, formatReply(replyAt(sent, 'DOT')));
+      const [raw] = await kept.postfix.waitForDelivery(1);
+      const out = headersOf(raw ?? Buffer.alloc(0));
+      assert.match(out.get('x-spam-status')?.[0] ?? '', /^Yes/);
+      assert.equal(out.get('content-type'), undefined, 'no multipart wrapper');
+      assert.doesNotMatch(raw?.toString('latin1') ?? '', /Spam detection software/);
+    });
+  });
+
   it('oversize "truncate": the first maxScanBytes are scanned, the whole body is delivered', async (t) => {
     const r = await spamdRig(t, 'truncate', 'scan:\n  maxScanBytes: 4096\n  oversize: truncate\n');
     if (r === undefined) return;
