@@ -23,6 +23,7 @@ Settings come from the defaults, then FILE (YAML), then SPAMWARD_* variables, th
   --idle-timeout-ms N          close an idle MTA connection (milter.idleTimeoutMs)
   --shutdown-grace-ms N        SIGTERM waits this long for messages in flight (milter.shutdownGraceMs)
   --dry-run                    decide and log, but change and reject nothing (dryRun)
+  --verbose                    log the milter protocol trace (milter.trace; log level debug)
 `;
 
 /** Flags and the config key each one sets; numbers are parsed by the schema. */
@@ -54,6 +55,7 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
       config: { type: 'string', short: 'c' },
       scanner: { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
       ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
     },
   });
@@ -64,6 +66,10 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
   if (positionals[0] !== undefined) flags['socket'] = positionals[0];
   if (values.scanner !== undefined) flags['scanner.urls'] = values.scanner;
   if (values['dry-run'] === true) flags['dryRun'] = true;
+  if (values.verbose === true) {
+    flags['milter.trace'] = true;
+    flags['logLevel'] = 'debug';
+  }
   for (const [name, path] of Object.entries(FLAGS)) {
     const value = (values as Record<string, unknown>)[name];
     if (typeof value === 'string')

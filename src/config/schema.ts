@@ -49,6 +49,12 @@ export const ConfigSchema = z.strictObject({
         'send PROGRESS this often while deciding, so the MTA keeps waiting',
       ),
       shutdownGraceMs: ms(30_000, 'how long SIGTERM waits for messages in flight'),
+      trace: z
+        .boolean()
+        .default(false)
+        .describe(
+          'log every milter command and reply at debug level (names and sizes, never content)',
+        ),
     })
     .prefault({})
     .describe('milter protocol limits and timeouts'),

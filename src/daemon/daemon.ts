@@ -157,6 +157,7 @@ function connectionOptions(config: Config, filtering: Filtering): ConnectionOpti
     filterTimeoutMs: config.milter.filterTimeoutMs,
     progressIntervalMs: config.milter.progressIntervalMs,
     onFilterError: filtering.onFilterError,
+    trace: config.milter.trace,
   };
 }
 

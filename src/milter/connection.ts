@@ -14,6 +14,7 @@ import { MilterProtocolError } from './errors.ts';
 import { FrameDecoder } from './frame.ts';
 import { encodeResponse, type Response } from './responses.ts';
 import { MilterSession, type SessionOptions } from './session.ts';
+import { traceCommand, traceResponse } from './trace.ts';
 
 /** Per-connection settings. */
 export interface ConnectionOptions {
@@ -28,6 +29,8 @@ export interface ConnectionOptions {
   readonly progressIntervalMs: number;
   /** The failure policy: what to answer when the filter fails or misses its deadline. */
   readonly onFilterError: (error: unknown, message: Message) => Decision;
+  /** Log every command and reply at debug level (`--verbose`); sizes only for content. */
+  readonly trace?: boolean;
 }
 
 /** What the server shares with each connection. */
@@ -86,17 +89,19 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
   try {
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       for (const frame of decoder.push(chunk)) {
-        const step = session.handle(decodeCommand(frame));
+        const command = decodeCommand(frame);
+        if (options.trace === true) log.debug({ in: traceCommand(command) }, 'milter command');
+        const step = session.handle(command);
         switch (step.kind) {
           case 'reply':
-            if (step.responses.length > 0) await write(socket, step.responses);
+            if (step.responses.length > 0) await write(socket, traced(step.responses, ctx));
             break;
           case 'filter': {
             // The MTA is silent while it waits for us: the idle timer must not run meanwhile
             // (the filter has its own deadline).
             socket.setTimeout(0);
             const replies = await runFilter(step.message, session, socket, ctx, closed.signal);
-            await write(socket, replies);
+            await write(socket, traced(replies, ctx));
             socket.setTimeout(options.idleTimeoutMs);
             break;
           }
@@ -176,6 +181,15 @@ async function runFilter(
     },
     'message filtered',
   );
+  return responses;
+}
+
+/** Logs each reply when tracing; returns them unchanged. */
+function traced(responses: readonly Response[], ctx: ConnectionContext): readonly Response[] {
+  if (ctx.options.trace === true) {
+    for (const response of responses)
+      ctx.log.debug({ out: traceResponse(response) }, 'milter reply');
+  }
   return responses;
 }
 

@@ -62,4 +62,40 @@ describe('the spamward process', () => {
       await daemon.stop();
     }
   });
+
+  it('--verbose logs the protocol trace with names and sizes, never header values or body text', async () => {
+    const daemon = await startSpamward(['--verbose']);
+    try {
+      const mta = await FakeMta.connect({ port: daemon.port });
+      await mta.negotiate();
+      await mta.message({
+        headers: [['X-Secret', ' header-value-not-for-logs']],
+        body: 'body-text-not-for-logs\r\n',
+      });
+      await mta.quit();
+      await daemon.waitForLog('message filtered');
+      const output = daemon.output();
+      for (const cmd of ['optneg', 'connect', 'helo', 'mail', 'rcpt', 'header', 'eoh', 'eob'])
+        assert.match(output, new RegExp(`"in":\\{"cmd":"${cmd}"`), cmd);
+      assert.match(output, /"in":\{"cmd":"header","name":"X-Secret","bytes":26\}/);
+      assert.match(output, /"out":\{"reply":"addheader","name":"X-Spamward"/);
+      assert.doesNotMatch(output, /header-value-not-for-logs|body-text-not-for-logs/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('without --verbose there is no protocol trace', async () => {
+    const daemon = await startSpamward(['--log-level', 'debug']);
+    try {
+      const mta = await FakeMta.connect({ port: daemon.port });
+      await mta.negotiate();
+      await mta.message({ body: 'x\r\n' });
+      await mta.quit();
+      await daemon.waitForLog('message filtered');
+      assert.doesNotMatch(daemon.output(), /"msg":"milter command"/);
+    } finally {
+      await daemon.stop();
+    }
+  });
 });
