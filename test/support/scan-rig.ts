@@ -71,11 +71,19 @@ export interface Rig {
  * connects from loopback, which is trusted (not scanned) by default, so the rigs empty the trusted
  * networks unless the YAML sets `trust:` itself.
  */
-export async function rig(dir: string, name: string, yaml: string): Promise<Rig> {
+export async function rig(
+  dir: string,
+  name: string,
+  yaml: string,
+  postfixSettings: Record<string, string> = {},
+): Promise<Rig> {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, /^trust:/m.test(yaml) ? yaml : `${yaml}trust:\n  networks: []\n`);
   const daemon = await startSpamward(['--config', file]);
-  const postfix = await startPostfix({ milter: `inet:127.0.0.1:${daemon.port}` });
+  const postfix = await startPostfix({
+    milter: `inet:127.0.0.1:${daemon.port}`,
+    settings: postfixSettings,
+  });
   return {
     daemon,
     postfix,

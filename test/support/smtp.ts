@@ -23,6 +23,8 @@ export interface Envelope {
   from: string;
   to: string | string[];
   message: Buffer;
+  /** Postfix XCLIENT attributes sent before MAIL, e.g. `LOGIN=alice` (the server must allow it). */
+  xclient?: string;
 }
 
 /** The outcome of one swaks run. */
@@ -131,6 +133,7 @@ export async function sendWithSwaks(port: number, envelope: Envelope): Promise<S
     '--no-data-fixup',
     '--data',
     '-',
+    ...(envelope.xclient === undefined ? [] : ['--xclient', envelope.xclient]),
   ];
   // With --no-data-fixup swaks sends the data followed by CRLF, so stop right after the dot.
   const data = toSmtpData(envelope.message).subarray(0, -CRLF.length);
