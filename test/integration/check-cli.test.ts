@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../support/daemon.ts';
+import { dateHeaderNow } from '../support/date.ts';
 import { requireComponent } from '../support/require-component.ts';
 import { getRspamd, type RspamdInstance, rspamdAvailable } from '../support/rspamd-server.ts';
 import { getSpamd, type SpamdEndpoints, spamdAvailable } from '../support/spamd-server.ts';
@@ -15,7 +16,7 @@ const MESSAGE = [
   'To: rcpt@example.net',
   'Subject: test',
   'Message-ID: <check-cli@example.org>',
-  'Date: Mon, 23 Nov 2026 10:00:00 +0000',
+  `Date: ${dateHeaderNow()}`,
   '',
   'This is the GTUBE, the Generic Test for Unsolicited Bulk Email.',
   GTUBE,

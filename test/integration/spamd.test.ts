@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import type { Envelope, ScanRequest } from '../../src/scanners/scanner.ts';
 import { SpamdScanner, type SpamdScannerOptions } from '../../src/scanners/spamd/client.ts';
 import { REPO_ROOT } from '../support/daemon.ts';
+import { dateHeaderNow } from '../support/date.ts';
 import { requireComponent } from '../support/require-component.ts';
 import { getSpamd, type SpamdEndpoints, spamdAvailable } from '../support/spamd-server.ts';
 import { findExecutable } from '../support/which.ts';
@@ -40,7 +41,7 @@ function gtube(extra = ''): Buffer {
     'To: rcpt@example.com',
     'Subject: Test spam mail (GTUBE)',
     `Message-ID: <gtube-${extra || 'fixed'}@example.net>`,
-    'Date: Mon, 23 Nov 2026 08:00:00 +0000',
+    `Date: ${dateHeaderNow()}`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=us-ascii',
     '',

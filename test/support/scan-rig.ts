@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type SpamwardProcess, startSpamward } from './daemon.ts';
+import { dateHeaderNow } from './date.ts';
 import { type PostfixInstance, postfixAvailable, startPostfix, TEST_DOMAIN } from './postfix.ts';
 import { requireComponent } from './require-component.ts';
 import { rspamdAvailable } from './rspamd-server.ts';
@@ -21,7 +22,7 @@ export function message(subject: string, body: string, extraHeaders: string[] = 
       'From: Alice <alice@example.org>',
       `To: bob@${TEST_DOMAIN}`,
       `Subject: ${subject}`,
-      'Date: Mon, 23 Nov 2026 10:00:00 +0000',
+      `Date: ${dateHeaderNow()}`,
       `Message-ID: <${Math.random().toString(36).slice(2)}@example.org>`,
       ...extraHeaders,
       '',
