@@ -137,4 +137,22 @@ describe('ConfiguredPolicy with an access map', () => {
     assert.equal(ask(p, 'bob@example.net'), undefined);
     assert.equal(ask(policy({ dryRun: true }), 'gone@example.net'), undefined);
   });
+
+  it('a dry run refuses nothing and changes nothing, even for a map REJECT or DISCARD', () => {
+    const dry = policy({ dryRun: true, routing: { archiveTo: ['archive@example.org'] } });
+    const m = message('198.51.100.7', 'a@example.org', ['drop@example.net', 'bob@example.net']);
+    const mode = dry.scanMode(m);
+    assert.ok(mode.mode === 'refuse');
+    const d = dry.refused(m, mode);
+    assert.deepEqual(
+      [d.verdict.kind, d.modifications, d.notes?.['action']],
+      ['accept', [], 'reject'],
+    );
+  });
+
+  it('every recipient DISCARD drops the message even when the sender has OK', () => {
+    const m = message('203.0.113.1', 'friend@example.org', ['drop@example.net']);
+    const mode = p.scanMode(m);
+    assert.ok(mode.mode === 'refuse' && mode.kind === 'discard', JSON.stringify(mode));
+  });
 });

@@ -96,22 +96,24 @@ export class ConfiguredPolicy implements Policy {
   /** The access map first (auth → connect → from), then trust and opt-outs as usual. */
   #withAccess(message: Message, access: AccessOutcome): ScanMode {
     const { mode } = access;
+    const all = message.recipients.length;
+    // Every recipient dropped: the message goes, whatever the client or sender entries say
+    // (a message left with no recipients is not something to hand back to the MTA).
+    const allDropped = all > 0 && access.discard.size === all;
     switch (mode.kind) {
-      case 'skip':
-        return { mode: 'skip', reason: mode.reason };
       case 'reject':
         return { mode: 'refuse', kind: 'reject', reason: mode.reason, text: mode.text };
       case 'discard':
         return { mode: 'refuse', kind: 'discard', reason: mode.reason };
+      case 'skip':
       case 'scan':
-        // SCAN overrides trusted networks and authentication; recipients' opt-outs still count.
-        return this.#trust.recipientMode(message, access.skip);
-      case 'none': {
-        const all = message.recipients.length;
-        if (all > 0 && access.discard.size === all)
+      case 'none':
+        if (allDropped)
           return { mode: 'refuse', kind: 'discard', reason: 'access map: every recipient DISCARD' };
+        if (mode.kind === 'skip') return { mode: 'skip', reason: mode.reason };
+        // SCAN overrides trusted networks and authentication; recipients' opt-outs still count.
+        if (mode.kind === 'scan') return this.#trust.recipientMode(message, access.skip);
         return this.#trust.scanMode(message, access.skip);
-      }
       default:
         return assertNever(mode);
     }
@@ -126,12 +128,7 @@ export class ConfiguredPolicy implements Policy {
       skipped: true,
       ...(this.#config.dryRun ? { dryRun: true } : {}),
     };
-    if (this.#config.dryRun)
-      return {
-        verdict: { kind: 'accept' },
-        modifications: this.#route(message, 'unscanned'),
-        notes,
-      };
+    if (this.#config.dryRun) return { verdict: { kind: 'accept' }, modifications: [], notes };
     if (mode.kind === 'discard') return { verdict: { kind: 'discard' }, modifications: [], notes };
     return {
       verdict: {
