@@ -6,6 +6,7 @@ import { VERSION } from '../version.ts';
  */
 import { checkCommand } from './check.ts';
 import { configCommand } from './config.ts';
+import { explainCommand } from './explain.ts';
 import { CliUsageError, print, printError } from './output.ts';
 import { runCommand } from './run.ts';
 
@@ -16,6 +17,7 @@ const USAGE = `Usage: spamward <command> [options]
 Commands:
   run [SOCKET]   run the milter daemon (default SOCKET inet:11332@127.0.0.1)
   check          scan one message with a scanner and print the verdict
+  explain        show what the daemon would do with one message, step by step
   config         check, print or document the configuration
   version        print the version
 
@@ -27,6 +29,7 @@ Run 'spamward run --help' for the daemon's options.
 const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = {
   run: runCommand,
   check: checkCommand,
+  explain: explainCommand,
   config: configCommand,
   version: printVersion,
   help: async () => {

@@ -21,10 +21,9 @@ import { type AccessMap, AccessMapError, loadAccessMap } from '../policy/access-
 import { headerKit } from '../policy/header-kit.ts';
 import { ConfiguredPolicy } from '../policy/policy.ts';
 import { randomRef } from '../policy/replies.ts';
-import { createScanner, type ScannerSettings } from '../scanners/factory.ts';
-import { ScannerPool } from '../scanners/pool.ts';
 import type { Logger } from '../shared/logger.ts';
 import { VERSION } from '../version.ts';
+import { buildScannerPool } from './scanner-pool.ts';
 
 /** A running daemon. */
 export interface Daemon {
@@ -96,35 +95,7 @@ async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
     );
     return { filter: createGtubeFilter(VERSION), onFilterError: tempfailOnError };
   }
-  const settings: ScannerSettings = {
-    connectTimeoutMs: scanner.connectTimeoutMs,
-    scanTimeoutMs: scanner.scanTimeoutMs,
-    maxResponseBytes: scanner.maxResponseBytes,
-    spamdVerb: scanner.spamd.verb,
-    spamdCompress: scanner.spamd.compress,
-    ...(scanner.spamd.user === undefined ? {} : { spamdUser: scanner.spamd.user }),
-    ...(scanner.rspamd.controllerUrl === undefined
-      ? {}
-      : { rspamdControllerUrl: scanner.rspamd.controllerUrl }),
-    ...(scanner.rspamd.password === undefined ? {} : { rspamdPassword: scanner.rspamd.password }),
-    ...(scanner.rspamd.settingsId === undefined
-      ? {}
-      : { rspamdSettingsId: scanner.rspamd.settingsId }),
-  };
-  // Always a pool, even of one server: the concurrency cap and health tracking apply to every server.
-  const scanners = new ScannerPool(
-    scanner.urls.map((url, priority) => ({ scanner: createScanner(url, settings), priority })),
-    {
-      strategy: scanner.strategy,
-      maxConcurrent: scanner.maxConcurrent,
-      maxQueue: scanner.maxQueue,
-      health: {
-        maxErrors: scanner.maxErrors,
-        errorTimeMs: scanner.errorTimeMs,
-        deadTimeMs: scanner.deadTimeMs,
-      },
-    },
-  );
+  const scanners = buildScannerPool(scanner);
   scanners.onDead((url, cause) =>
     log.warn({ scanner: url, code: cause.code, err: cause }, 'scanner marked dead'),
   );

@@ -75,6 +75,11 @@ export class ScannerPool implements Scanner {
     this.url = `pool(${members.map((m) => m.scanner.url).join(',')})`;
   }
 
+  /** The servers' URLs (no credentials), in the order given. */
+  get memberUrls(): readonly string[] {
+    return this.#members.map((m) => m.scanner.url);
+  }
+
   /** Registers the listener told when a server is marked dead. */
   onDead(listener: DeadListener): void {
     this.#onDead = listener;
