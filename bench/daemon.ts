@@ -4,8 +4,9 @@
  * stderr drained and its warnings kept for the report.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,7 +50,21 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDae
     '--log-level',
     options.logLevel ?? 'warn',
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The built-in engine (no scanner configured), with a fresh token store: untrained, so its
+  // header/body rules score and GTUBE (1000 points) is the only mail over the reject threshold.
+  const dataDir = mkdtempSync(join(tmpdir(), 'spamward-bench-'));
+  const env = {
+    ...process.env,
+    SPAMWARD_SCANNER_BUILTIN_DATA_DIR: dataDir,
+    SPAMWARD_TRUST_NETWORKS: '',
+    SPAMWARD_ACTIONS_REJECT: 'required + 100',
+  };
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const problems: string[] = [];
   const keep = (line: string): void => {
     if (problems.length < 20 && line.trim() !== '') problems.push(line.slice(0, 400));
@@ -81,7 +96,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDae
   return {
     pid: child.pid as number,
     port,
-    command: `node ${args.join(' ')}`,
+    command: `SPAMWARD_TRUST_NETWORKS= SPAMWARD_ACTIONS_REJECT='required + 100' node ${args.join(' ')}`,
     problems: () => [...problems],
     stop,
   };

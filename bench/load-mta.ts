@@ -209,7 +209,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
-/** The `version` in package.json (what the bootstrap filter stamps). */
+/** The `version` in package.json (what X-Spam-Checker-Version names). */
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;

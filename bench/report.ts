@@ -82,7 +82,7 @@ export function section(results: Results): string {
   const m = results.machine;
   const lines = [
     `<!-- bench:${results.date} -->`,
-    `### ${results.date}: bootstrap filter (no scanner)`,
+    `### ${results.date}: built-in engine (no scanner configured, untrained)`,
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, Linux ${m.kernel}, Node ${m.node}; load average ${m.load.toFixed(2)} when the run began.`,
     `- Code: ${results.revision}${results.staleDist ? ' (**dist/ older than src/**: the numbers are for the last build)' : ''}.`,

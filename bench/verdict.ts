@@ -1,8 +1,9 @@
 /**
- * What the bootstrap filter must answer, checked on every reply the load generator gets:
- * CONTINUE to every step before end-of-message (SKIP allowed on a body chunk), and at
- * end-of-message ADDHEADER `X-Spamward: <version>` + CONTINUE for corpus mail, or
- * REPLYCODE `550 5.7.1 …` for GTUBE mail.
+ * What the daemon (built-in engine, reject at required + 100) must answer, checked on every reply
+ * the load generator gets: CONTINUE to every step before end-of-message (SKIP allowed on a body
+ * chunk), and at end-of-message, for corpus mail, header changes including exactly one
+ * `X-Spam-Checker-Version: Spamward <version> (builtin) …` and a final CONTINUE (or, above the
+ * scan limit, the `X-Spam-Checker: skipped` stamp); for GTUBE mail, REPLYCODE `550 5.7.1 …`.
  */
 import type { Response } from '../src/milter/responses.ts';
 import type { Expect } from './corpus.ts';
@@ -33,7 +34,7 @@ export function checkVerdict(
   expect: Expect,
   version: string,
 ): string | null {
-  const [first, second] = replies;
+  const [first] = replies;
   if (expect === 'reject') {
     if (
       replies.length === 1 &&
@@ -43,15 +44,16 @@ export function checkVerdict(
       return null;
     return `GTUBE not rejected with 550 5.7.1: ${describe(replies)}`;
   }
-  if (
-    replies.length === 2 &&
-    first?.kind === 'addheader' &&
-    text(first.name) === 'X-Spamward' &&
-    text(first.value).trim() === version &&
-    second?.kind === 'continue'
-  )
-    return null;
-  return `expected addheader(X-Spamward: ${version}), continue: ${describe(replies)}`;
+  const last = replies.at(-1);
+  const stamps = replies.filter(
+    (r) =>
+      r.kind === 'addheader' &&
+      ((text(r.name) === 'X-Spam-Checker-Version' &&
+        text(r.value).trim().startsWith(`Spamward ${version} (builtin)`)) ||
+        (text(r.name) === 'X-Spam-Checker' && text(r.value).trim().startsWith('skipped'))),
+  );
+  if (last?.kind === 'continue' && stamps.length === 1) return null;
+  return `expected Spamward ${version} (builtin) stamped once, then continue: ${describe(replies)}`;
 }
 
 function text(value: string | Uint8Array): string {

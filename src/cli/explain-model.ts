@@ -55,7 +55,6 @@ export type ScanReport =
       readonly cause: string | null;
     }
   | { readonly status: 'not-scanned'; readonly reason: string }
-  | { readonly status: 'bootstrap'; readonly gtube: boolean }
   | { readonly status: 'not-reached'; readonly reason: string };
 
 /** The filter's decision. */
@@ -75,13 +74,14 @@ export type ChangeReport = Readonly<Record<string, unknown>> & { readonly line: 
 /** Everything `explain` reports about one message. */
 export interface Explanation {
   readonly envelope: EnvelopeReport;
-  readonly engine: 'bootstrap' | 'scanner';
+  /** `builtin` when no scanner is configured (the built-in engine), else `scanner`. */
+  readonly engine: 'builtin' | 'scanner';
   /** The scanner URLs, without credentials. */
   readonly scanners: readonly string[];
   readonly dryRun: boolean;
   /** Each recipient at RCPT time: accepted, or refused with the reply. */
   readonly rcpt: readonly { readonly recipient: string; readonly refused: string | null }[];
-  /** Null for the bootstrap filter, which applies no rules. */
+  /** Null when no message reached end-of-data. */
   readonly rules: RulesReport | null;
   readonly scanMode: ScanMode | null;
   readonly scan: ScanReport;

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigSchema } from '../config/schema.ts';
 import type { Decision } from '../filter/decision.ts';
@@ -10,7 +13,6 @@ import { ConfiguredPolicy } from '../policy/policy.ts';
 import { ConnectionError, ScanAbortedError } from '../scanners/errors.ts';
 import type { Scanner, ScanRequest } from '../scanners/scanner.ts';
 import type { Verdict } from '../scanners/verdict.ts';
-import { VERSION } from '../version.ts';
 import type { Explanation } from './explain-model.ts';
 import { explainMessage } from './explain-run.ts';
 import { explanationText } from './explain-text.ts';
@@ -62,7 +64,8 @@ interface Case {
 
 async function explain(c: Case = {}): Promise<Explanation> {
   const urls = c.scanner === undefined ? [] : ['spamd://fake:783'];
-  const config = ConfigSchema.parse({ ...c.config, scanner: { urls } });
+  const given = (c.config?.['scanner'] ?? {}) as Record<string, unknown>;
+  const config = ConfigSchema.parse({ ...c.config, scanner: { ...given, urls } });
   const { message, parts } = messageFromRaw(
     Buffer.from(c.raw ?? RAW),
     {
@@ -84,25 +87,21 @@ async function explain(c: Case = {}): Promise<Explanation> {
 
 const lines = (e: Explanation) => e.changes.map((c) => c.line);
 
-describe('explainMessage: the bootstrap filter (no scanner configured)', () => {
-  it('rejects GTUBE with 550 5.7.1 and applies no rules', async () => {
-    const e = await explain({ raw: `Subject: x\n\n${GTUBE}\n` });
-    assert.equal(e.engine, 'bootstrap');
-    assert.equal(e.rules, null);
-    assert.deepEqual(e.scan, { status: 'bootstrap', gtube: true });
-    assert.equal(e.decision?.verdict, 'reject');
-    assert.deepEqual(e.reply.lines, ['550 5.7.1 Message rejected as spam (GTUBE test string)']);
-    assert.equal(e.resultingMessage, null);
-  });
-
-  it('stamps ham with X-Spamward and shows the delivered message', async () => {
-    const e = await explain();
-    assert.deepEqual(lines(e), [`+ X-Spamward: ${VERSION}`]);
-    assert.deepEqual(e.reply.lines, ['250 accepted']);
-    assert.match(
-      e.resultingMessage?.text ?? '',
-      /X-Spam-Flag: NO\r\nX-Spamward: [^\r]+\r\n\r\nHi Bob/,
-    );
+describe('explainMessage: no scanner configured (the built-in engine)', () => {
+  it('scores GTUBE as spam with the built-in engine and says so', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spamward-explain-builtin-'));
+    try {
+      const e = await explain({
+        raw: `Subject: x\n\n${GTUBE}\n`,
+        config: { scanner: { builtin: { dataDir } }, actions: { reject: 'required + 0' } },
+      });
+      assert.equal(e.engine, 'builtin');
+      assert.deepEqual(e.scanners, ['builtin']);
+      assert.equal(e.decision?.verdict, 'reject');
+      assert.match(e.reply.lines[0] ?? '', /^550 5\.7\.1 Message rejected as spam \(score 10\d\d/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,11 +8,10 @@
 import { hostname } from 'node:os';
 import { applyModifications } from '../actions/process-rewrite-apply.ts';
 import type { Config } from '../config/schema.ts';
-import { tempfailOnError, WISHES } from '../daemon/daemon.ts';
+import { WISHES } from '../daemon/daemon.ts';
 import { buildScannerPool } from '../daemon/scanner-pool.ts';
 import type { Decision } from '../filter/decision.ts';
 import type { MessageFilter } from '../filter/filter.ts';
-import { createGtubeFilter, GTUBE } from '../filter/gtube-filter.ts';
 import { ScanFilter } from '../filter/scan-filter.ts';
 import { type Message, renderMessage } from '../message/message.ts';
 import { decisionToReplies, finalReply } from '../milter/actions.ts';
@@ -94,28 +93,6 @@ export async function explainMessage(
   deps: ExplainDeps,
 ): Promise<Explanation> {
   const envelope = envelopeReport(message);
-  if (config.scanner.urls.length === 0) {
-    const decision = await runFilter(
-      createGtubeFilter(VERSION),
-      tempfailOnError,
-      message,
-      config.milter.filterTimeoutMs,
-    );
-    const gtube = message.body.includes(GTUBE);
-    const reason = gtube
-      ? 'GTUBE test string in the body'
-      : 'no scanner configured: every message is stamped';
-    return finishReport(decision, reason, message, fullBody, {
-      envelope,
-      engine: 'bootstrap',
-      scanners: [],
-      dryRun: config.dryRun,
-      rcpt: message.recipients.map((r) => ({ recipient: r.address, refused: null })),
-      rules: null,
-      scanMode: null,
-      scan: { status: 'bootstrap', gtube },
-    });
-  }
   const { scanner: inner, urls: scanners } =
     deps.scanner === undefined
       ? configuredScanner(config)
@@ -149,7 +126,15 @@ export async function explainMessage(
           : `${refusal?.kind} (MTA text)`;
     rcpt.push({ recipient: recipient.address, refused });
   }
-  const common = { envelope, engine: 'scanner' as const, scanners, dryRun: config.dryRun, rcpt };
+  const engine =
+    config.scanner.urls.length === 0 && deps.scanner === undefined ? 'builtin' : 'scanner';
+  const common = {
+    envelope,
+    engine: engine as 'builtin' | 'scanner',
+    scanners,
+    dryRun: config.dryRun,
+    rcpt,
+  };
   if (accepted.length === 0) return noRecipients(common);
   const mail: Message = { ...message, recipients: accepted };
   const rules = rulesReport(config, deps.accessMap, mail);

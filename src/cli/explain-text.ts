@@ -62,8 +62,7 @@ function accessLines(label: string, verdict: AccessVerdictReport): string[] {
 }
 
 function rulesSection(rules: RulesReport | null, mode: ScanMode | null): string[] {
-  if (rules === null)
-    return ['Rules', '  none: the bootstrap filter (no scanner configured) applies no rules'];
+  if (rules === null) return ['Rules', '  none: no message reached end-of-data'];
   const { trust } = rules;
   const networks = trust.networks.join(', ') || 'none';
   const client = trust.trustedNetwork
@@ -144,12 +143,6 @@ function scanSection(scan: ScanReport, scanners: readonly string[]): string[] {
     case 'not-scanned':
     case 'not-reached':
       return [...head, ...row('no scan', scan.reason)];
-    case 'bootstrap':
-      return [
-        ...head,
-        ...row('engine', 'bootstrap filter (no scanner configured)'),
-        ...row('GTUBE', scan.gtube ? 'found in the body' : 'not in the body'),
-      ];
     default:
       return assertNever(scan);
   }

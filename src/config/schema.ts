@@ -64,7 +64,7 @@ export const ConfigSchema = z.strictObject({
         .array(z.string().min(1))
         .default([])
         .describe(
-          'scanner URLs (spamd://, spamd+tls://, rspamd://, rspamd+https://); several make a pool; none: bootstrap filter',
+          'scanner URLs (spamd://, spamd+tls://, rspamd://, rspamd+https://, builtin, builtin:///dir, builtin+redis://); several make a pool; none: the built-in engine',
         ),
       strategy: z
         .enum(['failover', 'round-robin'])
@@ -113,6 +113,29 @@ export const ConfigSchema = z.strictObject({
             .describe(
               "PROCESS: never replace the body with SpamAssassin's report_safe version (nor its MIME-Version/Content-*)",
             ),
+        })
+        .prefault({}),
+      builtin: z
+        .strictObject({
+          dataDir: z
+            .string()
+            .min(1)
+            .nullable()
+            .default(null)
+            .describe(
+              'token store directory of plain `builtin` (SQLite); null: /var/lib/spamward as root, else ~/.local/share/spamward',
+            ),
+          required: z
+            .number()
+            .positive()
+            .default(5)
+            .describe('score at which the built-in engine calls a message spam'),
+          minLearned: z
+            .number()
+            .int()
+            .nonnegative()
+            .default(200)
+            .describe('spam and ham each to learn before the Bayes classifier votes'),
         })
         .prefault({}),
       rspamd: z

@@ -8,7 +8,6 @@ import { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { Decision } from '../filter/decision.ts';
 import type { MessageFilter } from '../filter/filter.ts';
-import { createGtubeFilter } from '../filter/gtube-filter.ts';
 import { ScanFilter } from '../filter/scan-filter.ts';
 import type { Message } from '../message/message.ts';
 import type { ConnectionOptions } from '../milter/connection.ts';
@@ -23,7 +22,7 @@ import { ConfiguredPolicy } from '../policy/policy.ts';
 import { randomRef } from '../policy/replies.ts';
 import type { Logger } from '../shared/logger.ts';
 import { VERSION } from '../version.ts';
-import { buildScannerPool } from './scanner-pool.ts';
+import { buildScannerPool, defaultDataDir } from './scanner-pool.ts';
 
 /** A running daemon. */
 export interface Daemon {
@@ -64,21 +63,6 @@ export const WISHES: NegotiationWishes = {
   },
 };
 
-/** The bootstrap filter's failure policy: tempfail, so no mail is lost. */
-export function tempfailOnError(): Decision {
-  return {
-    verdict: {
-      kind: 'tempfail',
-      reply: {
-        code: 451,
-        enhanced: '4.7.1',
-        lines: ['Temporary failure while filtering; try again later'],
-      },
-    },
-    modifications: [],
-  };
-}
-
 interface Filtering {
   readonly filter: MessageFilter;
   readonly onFilterError: (error: unknown, message: Message) => Decision;
@@ -88,13 +72,11 @@ interface Filtering {
 /** The filter the configuration asks for: scanners with the policy, or the bootstrap filter. */
 async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
   const { scanner } = config;
-  if (scanner.urls.length === 0) {
+  if (scanner.urls.length === 0)
     log.info(
-      { engine: 'bootstrap' },
-      'no scanner configured: bootstrap filter (X-Spamward header, GTUBE rejected)',
+      { engine: 'builtin', dataDir: scanner.builtin.dataDir ?? defaultDataDir() },
+      'no scanner configured: scanning with the built-in engine',
     );
-    return { filter: createGtubeFilter(VERSION), onFilterError: tempfailOnError };
-  }
   const scanners = buildScannerPool(scanner);
   scanners.onDead((url, cause) =>
     log.warn({ scanner: url, code: cause.code, err: cause }, 'scanner marked dead'),

@@ -2,6 +2,8 @@
  * The configured scanners as one pool (always a pool, even of one server: the concurrency cap
  * and health tracking apply to every server). Shared by the daemon and `spamward explain`.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { createScanner, type ScannerSettings } from '../scanners/factory.ts';
 import { ScannerPool } from '../scanners/pool.ts';
@@ -22,14 +24,35 @@ export function scannerSettings(scanner: Config['scanner']): ScannerSettings {
     ...(scanner.rspamd.settingsId === undefined
       ? {}
       : { rspamdSettingsId: scanner.rspamd.settingsId }),
+    builtinDataDir: scanner.builtin.dataDir ?? defaultDataDir(),
+    builtinRequired: scanner.builtin.required,
+    builtinMinLearned: scanner.builtin.minLearned,
   };
 }
 
-/** A pool of `scanner.urls` in priority order; throws BadScannerUrlError for a bad URL. */
+/** Where plain `builtin` keeps its tokens when the config does not say: a system or a user path. */
+export function defaultDataDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/spamward';
+  const xdg = process.env['XDG_DATA_HOME'];
+  return join(
+    xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.local', 'share'),
+    'spamward',
+  );
+}
+
+/** The URLs to scan with: the configured ones, or the built-in engine when there are none. */
+export function scannerUrls(scanner: Config['scanner']): readonly string[] {
+  return scanner.urls.length > 0 ? scanner.urls : ['builtin'];
+}
+
+/** A pool of `scanner.urls` (or `builtin`) in priority order; throws on a bad URL. */
 export function buildScannerPool(scanner: Config['scanner']): ScannerPool {
   const settings = scannerSettings(scanner);
   return new ScannerPool(
-    scanner.urls.map((url, priority) => ({ scanner: createScanner(url, settings), priority })),
+    scannerUrls(scanner).map((url, priority) => ({
+      scanner: createScanner(url, settings),
+      priority,
+    })),
     {
       strategy: scanner.strategy,
       maxConcurrent: scanner.maxConcurrent,

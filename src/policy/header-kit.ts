@@ -55,8 +55,9 @@ export function headerKit(config: Config, info: { version: string; hostname: str
   };
 }
 
-/** `spamd://127.0.0.1:783` → `spamd`; pools keep their member list out of the header. */
-function scannerName(url: string): string {
+/** `spamd://127.0.0.1:783` → `spamd`, `builtin` → `builtin`; no addresses in the header. */
+export function scannerName(url: string): string {
+  if (url === 'builtin') return 'builtin';
   return /^[a-z+]+(?=:)/i.exec(url)?.[0]?.replace(/\+.*/, '') ?? 'scanner';
 }
 

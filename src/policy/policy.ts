@@ -119,7 +119,7 @@ export class ConfiguredPolicy implements Policy {
     }
   }
 
-  refused(message: Message, mode: Extract<ScanMode, { mode: 'refuse' }>): Decision {
+  refused(_message: Message, mode: Extract<ScanMode, { mode: 'refuse' }>): Decision {
     const ref = this.#newRef();
     const notes = {
       ref,

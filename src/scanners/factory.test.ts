@@ -21,7 +21,7 @@ describe('scanner factory', () => {
       (e: unknown) => e instanceof ScannerUrlError && /"http:\/\/h".*scheme/.test(e.message),
     );
     assert.throws(() => scannerKind('127.0.0.1:783'), ScannerUrlError);
-    assert.throws(() => createScanner('builtin'), /not available yet/);
+    assert.throws(() => createScanner('builtin://host/x'), /no host/);
   });
 
   it('builds the right client, with settings passed through', () => {

@@ -1,7 +1,9 @@
 /**
- * Builds scanners from their URLs: `spamd://`, `spamd+tls://`, `rspamd://`, `rspamd+https://`;
+ * Builds scanners from their URLs: `spamd://`, `spamd+tls://`, `rspamd://`, `rspamd+https://`,
+ * `builtin`, `builtin:///dir`, `builtin+redis://`;
  * several URLs become one pool. The one place that knows every scanner type.
  */
+import { createBuiltinScanner } from './builtin/create.ts';
 import type { HealthOptions } from './health.ts';
 import { ScannerPool, type Strategy } from './pool.ts';
 import { RspamdScanner } from './rspamd/client.ts';
@@ -28,6 +30,12 @@ export interface ScannerSettings {
   readonly spamdVerb?: SpamdScanVerb;
   /** spamd: fixed `User:` for per-user preferences. */
   readonly spamdUser?: string;
+  /** Data directory of plain `builtin` (SQLite). */
+  readonly builtinDataDir?: string;
+  /** Spam score threshold of the built-in engine. */
+  readonly builtinRequired?: number;
+  /** Spam and ham each to learn before the built-in Bayes votes. */
+  readonly builtinMinLearned?: number;
   /** spamd: deflate the message (`Compress: zlib`). */
   readonly spamdCompress?: boolean;
   /** rspamd: the controller URL for learning. */
@@ -52,10 +60,13 @@ export const DEFAULT_POOL: PoolSettings = { strategy: 'failover', maxConcurrent:
 /** The scanner type a URL names. */
 export function scannerKind(url: string): 'spamd' | 'rspamd' | 'builtin' {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  if (url === 'builtin') return 'builtin';
+  if (url === 'builtin' || scheme === 'builtin' || scheme === 'builtin+redis') return 'builtin';
   if (scheme === 'spamd' || scheme === 'spamd+tls') return 'spamd';
   if (scheme === 'rspamd' || scheme === 'rspamd+https' || scheme === 'rspamd+http') return 'rspamd';
-  throw new ScannerUrlError(url, 'the scheme must be spamd, spamd+tls, rspamd or rspamd+https');
+  throw new ScannerUrlError(
+    url,
+    'the scheme must be spamd, spamd+tls, rspamd, rspamd+http(s), builtin or builtin+redis',
+  );
 }
 
 /** One scanner for one URL. */
@@ -91,7 +102,16 @@ export function createScanner(url: string, settings: ScannerSettings = {}): Scan
           : { settingsId: settings.rspamdSettingsId }),
       });
     case 'builtin':
-      throw new ScannerUrlError(url, 'the built-in engine is not available yet');
+      return createBuiltinScanner(
+        url,
+        {
+          ...(settings.builtinRequired === undefined ? {} : { required: settings.builtinRequired }),
+          ...(settings.builtinMinLearned === undefined
+            ? {}
+            : { minSpam: settings.builtinMinLearned, minHam: settings.builtinMinLearned }),
+        },
+        settings.builtinDataDir,
+      );
   }
 }
 

@@ -78,7 +78,7 @@ describe('the spamward process', () => {
       for (const cmd of ['optneg', 'connect', 'helo', 'mail', 'rcpt', 'header', 'eoh', 'eob'])
         assert.match(output, new RegExp(`"in":\\{"cmd":"${cmd}"`), cmd);
       assert.match(output, /"in":\{"cmd":"header","name":"X-Secret","bytes":26\}/);
-      assert.match(output, /"out":\{"reply":"addheader","name":"X-Spamward"/);
+      assert.match(output, /"out":\{"reply":"addheader","name":"X-Spam-Checker-Version"/);
       assert.doesNotMatch(output, /header-value-not-for-logs|body-text-not-for-logs/);
     } finally {
       await daemon.stop();

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tempfailOnError, WISHES } from '../../src/daemon/daemon.ts';
+import { WISHES } from '../../src/daemon/daemon.ts';
 import type { Decision, Modification } from '../../src/filter/decision.ts';
 import type { MessageFilter } from '../../src/filter/filter.ts';
 import { createGtubeFilter } from '../../src/filter/gtube-filter.ts';
@@ -233,4 +233,19 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 /** The kinds of `responses`, in order. */
 export function kinds(responses: readonly Response[]): string[] {
   return responses.map((response) => response.kind);
+}
+
+/** The test filter's failure policy: tempfail, so no mail is lost. */
+export function tempfailOnError(): Decision {
+  return {
+    verdict: {
+      kind: 'tempfail',
+      reply: {
+        code: 451,
+        enhanced: '4.7.1',
+        lines: ['Temporary failure while filtering; try again later'],
+      },
+    },
+    modifications: [],
+  };
 }

@@ -40,7 +40,7 @@ const ENVELOPE = [
   'mail.example.org',
 ];
 
-function explain(args: string[], input?: string) {
+function explain(args: string[], env?: NodeJS.ProcessEnv, input?: string) {
   const out = spawnSync(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'explain', ...args],
@@ -48,6 +48,11 @@ function explain(args: string[], input?: string) {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
+      // Never the default data directory: no scanner configured means the built-in engine.
+      env: env ?? {
+        ...process.env,
+        SPAMWARD_SCANNER_BUILTIN_DATA_DIR: join(tmpdir(), 'spamward-explain-none'),
+      },
       ...(input === undefined ? {} : { input }),
     },
   );
@@ -130,7 +135,7 @@ describe('spamward explain', () => {
 
     it('ham from standard input: accepted with the header changes and the resulting message', (t) => {
       if (!requireComponent(t, 'spamd', spamdAvailable())) return;
-      const out = explain(['--config', config, ...ENVELOPE, '--show-message', '-'], HAM);
+      const out = explain(['--config', config, ...ENVELOPE, '--show-message', '-'], undefined, HAM);
       assert.equal(out.status, 0, out.stderr);
       assert.match(out.stdout, /^ {2}score +-?[\d.]+ \/ 5 \(ham\)$/m);
       assert.match(out.stdout, /^ {2}action +accept: ham: /m);
@@ -171,25 +176,20 @@ describe('spamward explain', () => {
     });
   });
 
-  describe('with no scanner configured (bootstrap filter)', () => {
-    it('rejects GTUBE and stamps ham, in text and JSON', () => {
-      const gtube = explain([...ENVELOPE, spam]);
+  describe('with no scanner configured (the built-in engine)', () => {
+    it('scores GTUBE with the built-in engine, in text and JSON', () => {
+      const env = { ...process.env, SPAMWARD_SCANNER_BUILTIN_DATA_DIR: join(dir, 'builtin') };
+      const gtube = explain([...ENVELOPE, spam], env);
       assert.equal(gtube.status, 0, gtube.stderr);
-      assert.match(gtube.stdout, /bootstrap filter/);
-      assert.match(
-        gtube.stdout,
-        /^ {2}550 5\.7\.1 Message rejected as spam \(GTUBE test string\)$/m,
-      );
-      const stamped = explain([...ENVELOPE, '--show-message', ham]);
-      assert.match(stamped.stdout, /^ {2}\+ X-Spamward: \d+\.\d+\.\d+/m);
-      assert.match(stamped.stdout, /^X-Spamward: \d+\.\d+\.\d+.*\n\nHi Bob,$/m);
-      const json = JSON.parse(explain([...ENVELOPE, '--json', ham]).stdout) as {
+      assert.match(gtube.stdout, /^ {2}answered by +builtin$/m);
+      assert.match(gtube.stdout, /GTUBE/);
+      const json = JSON.parse(explain([...ENVELOPE, '--json', ham], env).stdout) as {
         engine: string;
-        rules: unknown;
+        scanners: string[];
         reply: { lines: string[] };
       };
-      assert.equal(json.engine, 'bootstrap');
-      assert.equal(json.rules, null);
+      assert.equal(json.engine, 'builtin');
+      assert.deepEqual(json.scanners, ['builtin']);
       assert.deepEqual(json.reply.lines, ['250 accepted']);
     });
   });

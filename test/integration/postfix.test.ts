@@ -28,6 +28,13 @@ import {
   swaksAvailable,
 } from '../support/smtp.ts';
 
+/** Spamward as these tests run it: nothing trusted, spam (GTUBE) rejected at end of data. */
+const SCANNING_ENV = {
+  ...process.env,
+  SPAMWARD_TRUST_NETWORKS: '',
+  SPAMWARD_ACTIONS_REJECT: 'required + 0',
+};
+
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 const SENDER = 'alice@example.org';
 const BOUNDARY = '=_spamward_e2e_boundary';
@@ -268,7 +275,9 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
     };
     version = pkg.version;
     if (missingComponent !== null) return;
-    spamward = await startSpamward();
+    // The built-in engine scans (no scanner configured); the test client is on loopback, trusted
+    // by default, so trust nothing, and reject spam so GTUBE shows the SMTP-level path.
+    spamward = await startSpamward([], { env: SCANNING_ENV });
     postfix = await startPostfix({ milter: `inet:127.0.0.1:${spamward.port}` });
   });
 
@@ -277,7 +286,7 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
     await spamward?.stop();
   });
 
-  it('delivers a normal message with X-Spamward and a byte-identical body', async (t) => {
+  it('delivers a normal message stamped by Spamward with a byte-identical body', async (t) => {
     if (!componentsPresent(t)) return;
     const { spamward, postfix } = running();
     await withDiagnostics(t, { postfix: [postfix], daemon: spamward }, async () => {
@@ -294,7 +303,8 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
 
       const [delivered] = await waitForMessages(postfix, ['<fidelity@spamward.test>']);
       assert.ok(delivered !== undefined);
-      assert.deepEqual(headerValues(delivered, 'X-Spamward'), [version]);
+      // Over scan.maxScanBytes (512 KiB): passed unscanned, with the stamp that says so.
+      assert.deepEqual(headerValues(delivered, 'X-Spam-Checker'), ['skipped (too big)']);
       assertHeadersKept(delivered, sent.headers);
       // Byte-identical except CRLF → LF and the final LF that terminates the last line, which
       // had none when sent (SMTP cannot transmit an unterminated line): see expectedDeliveredBody.
@@ -320,7 +330,7 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
     });
   });
 
-  it('adds X-Spamward to both messages of one SMTP session', async (t) => {
+  it('scans and stamps both messages of one SMTP session', async (t) => {
     if (!componentsPresent(t)) return;
     const { spamward, postfix } = running();
     await withDiagnostics(t, { postfix: [postfix], daemon: spamward }, async () => {
@@ -345,7 +355,11 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
         const id = ids[index];
         const message = delivered[index];
         assert.ok(message !== undefined);
-        assert.deepEqual(headerValues(message, 'X-Spamward'), [version], `X-Spamward on ${id}`);
+        const [checker] = headerValues(message, 'X-Spam-Checker-Version');
+        assert.ok(
+          checker?.startsWith(`Spamward ${version} (builtin)`),
+          `stamp on ${id}: ${checker}`,
+        );
         assertBodyIntact(message, envelope.body);
       }
     });
@@ -393,7 +407,7 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
       });
     });
 
-    it('delivers without X-Spamward with milter_default_action = accept', async (t) => {
+    it('delivers unstamped with milter_default_action = accept', async (t) => {
       if (!componentsPresent(t)) return;
       assert.ok(accept !== undefined);
       const postfix = accept;
@@ -409,7 +423,8 @@ describe('Postfix end-to-end with Spamward as milter', { timeout: 120_000 }, () 
         const [raw] = await postfix.waitForDelivery(1);
         assert.ok(raw !== undefined);
         const delivered = parseMessage(raw);
-        assert.deepEqual(headerValues(delivered, 'X-Spamward'), []);
+        assert.deepEqual(headerValues(delivered, 'X-Spam-Checker-Version'), []);
+        assert.deepEqual(headerValues(delivered, 'X-Spam-Checker'), []);
         assertBodyIntact(delivered, sent.body);
         assert.match(await postfix.log(), MILTER_REFUSED, 'Postfix did not try the milter');
       });

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file lives in test/support/). */
@@ -50,9 +53,17 @@ export function startSpamward(
   options: SpamwardOptions = {},
 ): Promise<SpamwardProcess> {
   const socket = options.socket ?? 'inet:0@127.0.0.1';
+  const env = { ...(options.env ?? process.env) };
+  // With no scanner configured the daemon scans with the built-in engine: give it a private
+  // token store, never the user's or the system's.
+  const dataDir =
+    env['SPAMWARD_SCANNER_BUILTIN_DATA_DIR'] === undefined
+      ? mkdtempSync(join(tmpdir(), 'spamward-builtin-'))
+      : undefined;
+  if (dataDir !== undefined) env['SPAMWARD_SCANNER_BUILTIN_DATA_DIR'] = dataDir;
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', socket, ...args], {
     cwd: REPO_ROOT,
-    env: options.env ?? process.env,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -60,6 +71,7 @@ export function startSpamward(
   const exited = new Promise<SpamwardExit>((resolve) => {
     child.once('exit', (code, signal) => {
       running.delete(child);
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
       resolve({ code, signal });
     });
   });

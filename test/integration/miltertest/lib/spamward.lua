@@ -192,25 +192,28 @@ function M.eom(conn, expected, label)
   M.expect(conn, 'EOM ' .. label, mt.eom(conn), expected)
 end
 
--- The X-Spamward value the daemon must send: with HDR_LEADSPC negotiated the milter supplies
--- the space after the colon itself (" X.Y.Z"); without it the MTA adds it ("X.Y.Z").
+-- The X-Spam-Checker-Version value the daemon must send for a scanned message (the runner passes
+-- it as -D checker=...): with HDR_LEADSPC negotiated the milter supplies the space after the
+-- colon itself (" Spamward X.Y.Z ..."); without it the MTA adds it.
 function M.expected_spamward_value(conn)
-  local version = M.define('version')
+  local checker = M.define('checker')
   if mt.test_option(conn, SMFIP_HDR_LEADSPC) then
-    return ' ' .. version
+    return ' ' .. checker
   end
-  return version
+  return checker
 end
 
--- Checks that the last EOM added exactly one X-Spamward header with the exact expected value.
+-- Checks that the last EOM added exactly one X-Spam-Checker-Version header with the exact value:
+-- the message was scanned (by the built-in engine) and stamped once.
 function M.expect_spamward_header(conn, label)
   local expected = M.expected_spamward_value(conn)
-  local first = mt.getheader(conn, 'X-Spamward', 0)
-  M.check(mt.eom_check(conn, MT_HDRADD, 'X-Spamward', expected),
-    string.format('%s: ADDHEADER X-Spamward %q (daemon sent %s)', label, expected,
+  local name = 'X-Spam-Checker-Version'
+  local first = mt.getheader(conn, name, 0)
+  M.check(mt.eom_check(conn, MT_HDRADD, name, expected),
+    string.format('%s: ADDHEADER %s %q (daemon sent %s)', label, name, expected,
       first and string.format('%q', first) or 'none'))
-  local second = mt.getheader(conn, 'X-Spamward', 1)
-  M.check(second == nil, string.format('%s: no second X-Spamward (got %s)', label,
+  local second = mt.getheader(conn, name, 1)
+  M.check(second == nil, string.format('%s: no second %s (got %s)', label, name,
     second and string.format('%q', second) or 'none'))
 end
 
@@ -225,7 +228,7 @@ function M.expect_gtube_reject(conn, label)
   end
 end
 
--- Delivers one ordinary message and checks CONTINUE plus the X-Spamward header.
+-- Delivers one ordinary message and checks CONTINUE plus the X-Spam-Checker-Version header.
 function M.deliver_plain(conn, label)
   M.start_message(conn, 'plain message: ' .. label)
   M.body(conn, { 'Hello Bob,\r\n\r\nthis is a perfectly ordinary message.\r\n' })
