@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseCheckReply } from '../scanners/rspamd/reply.ts';
 import { decodeEncodedWords } from './decode-word.ts';
-import { isTagged, renderTag, subjectTagModification, tagSubject } from './subject-tag.ts';
+import {
+  isTagged,
+  renderTag,
+  subjectReplacement,
+  subjectTagModification,
+  tagSubject,
+} from './subject-tag.ts';
 
 const spam = { score: 15.24, required: 5 };
 const text = (value: string | Buffer) =>
@@ -135,5 +141,33 @@ describe('subjectTagModification', () => {
   it('does nothing for a subject already tagged or an empty tag', () => {
     assert.equal(subjectTagModification(subject(' [SPAM] Hello'), '[SPAM]', spam), undefined);
     assert.equal(subjectTagModification(subject(' Hello'), ' %s ', spam), undefined);
+  });
+});
+
+describe('subjectReplacement', () => {
+  const subject = [{ name: 'Subject', value: Buffer.from(' hello') }];
+  it('changes the first Subject, or adds one', () => {
+    assert.deepEqual(subjectReplacement(subject, '*** SPAM *** hello'), {
+      kind: 'change-header',
+      name: 'Subject',
+      occurrence: 1,
+      value: '*** SPAM *** hello',
+    });
+    assert.deepEqual(subjectReplacement([], 'x'), {
+      kind: 'add-header',
+      name: 'Subject',
+      value: 'x',
+    });
+  });
+  it('cannot inject a header line, and encodes non-ASCII text', () => {
+    const m = subjectReplacement(subject, 'a\r\nBcc: victim@example.org');
+    assert.ok(m !== undefined && 'value' in m);
+    assert.doesNotMatch(String(m.value), /[\r\n]/);
+    const encoded = subjectReplacement(subject, '*** SPAM *** Déjà vu');
+    assert.ok(encoded !== undefined && 'value' in encoded);
+    assert.equal(String(encoded.value), '*** SPAM *** =?UTF-8?Q?D=C3=A9j=C3=A0?= vu');
+  });
+  it('gives nothing for an empty subject', () => {
+    assert.equal(subjectReplacement(subject, '\r\n'), undefined);
   });
 });

@@ -133,3 +133,24 @@ function trimStart(value: Buffer): Buffer {
   while (start < value.length && [0x20, 0x09, 0x0a, 0x0d].includes(value[start] ?? 0)) start++;
   return value.subarray(start);
 }
+
+/** Longest subject a scanner may set (rspamd's rewritten subject), in characters. */
+const MAX_SCANNER_SUBJECT = 900;
+
+/**
+ * The Subject a scanner proposes (rspamd "rewrite subject") put in place of the first Subject,
+ * or added when there is none. Control characters are removed and non-ASCII text is RFC 2047
+ * encoded, so the scanner's text cannot start a new header line.
+ */
+export function subjectReplacement(
+  headers: readonly HeaderField[],
+  subject: string,
+): Modification | undefined {
+  const clean = sanitizeText(subject, MAX_SCANNER_SUBJECT);
+  if (clean === '') return undefined;
+  const value = encodeHeaderText(clean);
+  const present = headers.some((h) => h.name.toLowerCase() === 'subject');
+  return present
+    ? { kind: 'change-header', name: SUBJECT, occurrence: 1, value }
+    : { kind: 'add-header', name: SUBJECT, value };
+}

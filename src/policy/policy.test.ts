@@ -339,6 +339,34 @@ describe('ConfiguredPolicy: spamd PROCESS/HEADERS output', () => {
   });
 });
 
+describe('ConfiguredPolicy: rspamd "rewrite subject"', () => {
+  const rewrite: Verdict = {
+    ...verdict(9),
+    action: 'rewrite subject',
+    subject: '*** SPAM *** hi',
+  };
+  it('with followScanner, the scanner’s subject replaces the first Subject (not our tag)', () => {
+    const withSubject: Message = {
+      ...MESSAGE,
+      headers: [{ name: 'Subject', value: Buffer.from(' hi') }],
+    };
+    const d = policy({ actions: { followScanner: true }, subjectTag: { enabled: true } }).decide(
+      withSubject,
+      rewrite,
+    );
+    assert.deepEqual(d.modifications.at(-1), {
+      kind: 'change-header',
+      name: 'Subject',
+      occurrence: 1,
+      value: '*** SPAM *** hi',
+    });
+  });
+  it('without followScanner, our own subject tag (if enabled) applies as usual', () => {
+    const d = policy({ subjectTag: { enabled: true } }).decide(MESSAGE, rewrite);
+    assert.deepEqual(d.modifications.at(-1), KIT.subjectTag([], rewrite));
+  });
+});
+
 describe('fillPlaceholders', () => {
   it('fills the known placeholders and leaves others', () => {
     assert.equal(

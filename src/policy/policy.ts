@@ -4,6 +4,7 @@
  * reference id; the ScanFilter calls it, the adapter logs its notes.
  */
 import { processRewrite } from '../actions/process-rewrite.ts';
+import { subjectReplacement } from '../actions/subject-tag.ts';
 import type { Config } from '../config/schema.ts';
 import type { Decision, Modification } from '../filter/decision.ts';
 import type { Policy, ScanMode } from '../filter/scan-filter.ts';
@@ -291,10 +292,18 @@ export class ConfiguredPolicy implements Policy {
     const { headers } = message;
     const out = [...this.#forged(headers), ...this.#kit.spamHeaders(verdict, message.id)];
     out.push(...this.#kit.scannerHeaders(headers, verdict));
-    if (spam && this.#config.subjectTag.enabled) {
-      const subject = this.#kit.subjectTag(headers, verdict);
-      if (subject !== undefined) out.push(subject);
-    }
+    // rspamd's "rewrite subject", when we follow the scanner, sets its own subject instead of our tag.
+    const proposed =
+      this.#config.actions.followScanner && verdict.action === 'rewrite subject'
+        ? verdict.subject
+        : undefined;
+    const subject =
+      proposed !== undefined
+        ? subjectReplacement(headers, proposed)
+        : spam && this.#config.subjectTag.enabled
+          ? this.#kit.subjectTag(headers, verdict)
+          : undefined;
+    if (subject !== undefined) out.push(subject);
     return out;
   }
 

@@ -9,9 +9,21 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { TEST_DOMAIN } from '../support/postfix.ts';
 import { getRspamd, type RspamdInstance } from '../support/rspamd-server.ts';
-import { diagnose, HAM, headersOf, present, type Rig, rig, SPAM } from '../support/scan-rig.ts';
+import {
+  diagnose,
+  HAM,
+  headersOf,
+  message,
+  present,
+  type Rig,
+  rig,
+  SPAM,
+} from '../support/scan-rig.ts';
 import { formatReply, replyAt, sendWithSwaks } from '../support/smtp.ts';
 import { getSpamd, type SpamdEndpoints } from '../support/spamd-server.ts';
+
+/** rspamd's GTUBE after its first letter (X reject, Y add header, Z rewrite subject). */
+const RSPAMD_GTUBE_TAIL = 'JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 
 describe('Postfix → Spamward → scanner', () => {
   let dir = '';
@@ -215,6 +227,23 @@ describe('Postfix → Spamward → scanner', () => {
         /^default: False \[-?\d+\.\d\d \/ \d+\.\d\d\]/,
       );
       assert.ok(out?.has('x-rspamd-action'));
+      // rspamd's test variants of GTUBE: Z → "rewrite subject", Y → "add header".
+      const variant = (prefix: 'Y' | 'Z') =>
+        message('Test spam mail (GTUBE)', `${prefix}${RSPAMD_GTUBE_TAIL}`);
+      for (const prefix of ['Z', 'Y'] as const) {
+        const sent = await sendWithSwaks(r.postfix.smtpPort, {
+          from: 'alice@example.org',
+          to: `bob@${TEST_DOMAIN}`,
+          message: variant(prefix),
+        });
+        assert.equal(replyAt(sent, 'DOT')?.code, 250, formatReply(replyAt(sent, 'DOT')));
+      }
+      const [rewritten, tagged] = (await r.postfix.waitForDelivery(2)).map(headersOf);
+      assert.deepEqual(rewritten?.get('x-rspamd-action'), ['rewrite subject']);
+      assert.match(rewritten?.get('subject')?.[0] ?? '', /SPAM.*Test spam mail \(GTUBE\)/);
+      assert.deepEqual(tagged?.get('x-rspamd-action'), ['add header']);
+      assert.match(tagged?.get('x-spamd-result')?.[0] ?? '', /^default: True /);
+      assert.deepEqual(tagged?.get('subject'), ['Test spam mail (GTUBE)']);
     });
   });
 });
