@@ -58,6 +58,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDae
     SPAMWARD_SCANNER_BUILTIN_DATA_DIR: dataDir,
     SPAMWARD_TRUST_NETWORKS: '',
     SPAMWARD_ACTIONS_REJECT: 'required + 100',
+    SPAMWARD_ALLOW_ROOT: 'true',
   };
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -17,6 +17,9 @@ Settings come from the defaults, then FILE (YAML), then SPAMWARD_* variables, th
   --log-level LEVEL            fatal|error|warn|info|debug|trace|silent (logLevel)
   --socket-mode OCTAL          unix socket mode (socketMode)
   --socket-group GROUP         unix socket group (socketGroup)
+  --user USER                  started as root: switch to USER after binding (user)
+  --group GROUP                ... and to GROUP (group; default: USER's primary group)
+  --allow-root                 keep running as root when no --user is given (allowRoot)
   --max-scan-bytes N           larger messages are not scanned (scan.maxScanBytes)
   --max-frame-bytes N          largest milter packet accepted (milter.maxFrameBytes)
   --filter-timeout-ms N        deadline for one message (milter.filterTimeoutMs)
@@ -31,6 +34,8 @@ const FLAGS = {
   'log-level': 'logLevel',
   'socket-mode': 'socketMode',
   'socket-group': 'socketGroup',
+  user: 'user',
+  group: 'group',
   'max-scan-bytes': 'scan.maxScanBytes',
   'max-frame-bytes': 'milter.maxFrameBytes',
   'filter-timeout-ms': 'milter.filterTimeoutMs',
@@ -56,6 +61,7 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
       scanner: { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
+      'allow-root': { type: 'boolean' },
       ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
     },
   });
@@ -66,6 +72,7 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
   if (positionals[0] !== undefined) flags['socket'] = positionals[0];
   if (values.scanner !== undefined) flags['scanner.urls'] = values.scanner;
   if (values['dry-run'] === true) flags['dryRun'] = true;
+  if (values['allow-root'] === true) flags['allowRoot'] = true;
   if (values.verbose === true) {
     flags['milter.trace'] = true;
     flags['logLevel'] = 'debug';
@@ -73,7 +80,10 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
   for (const [name, path] of Object.entries(FLAGS)) {
     const value = (values as Record<string, unknown>)[name];
     if (typeof value === 'string')
-      flags[path] = /^\d+$/.test(value) && !path.startsWith('socket') ? Number(value) : value;
+      flags[path] =
+        /^\d+$/.test(value) && !path.startsWith('socket') && path !== 'user' && path !== 'group'
+          ? Number(value)
+          : value;
   }
   return { file: values.config, flags };
 }

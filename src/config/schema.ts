@@ -28,6 +28,24 @@ export const ConfigSchema = z.strictObject({
     .default('660')
     .describe('unix socket permissions (octal)'),
   socketGroup: z.string().min(1).optional().describe('unix socket group, e.g. postfix'),
+  user: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'started as root: the user to switch to once the socket is bound (e.g. spamward); owns the socket and the built-in data dir',
+    ),
+  group: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe("the group to switch to with user (default: the user's primary group)"),
+  allowRoot: z
+    .boolean()
+    .default(false)
+    .describe('keep running as root when no user is set (refused otherwise)'),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -22,6 +22,7 @@ import { ConfiguredPolicy } from '../policy/policy.ts';
 import { randomRef } from '../policy/replies.ts';
 import type { Logger } from '../shared/logger.ts';
 import { VERSION } from '../version.ts';
+import { plannedIdentity, runningAsRoot, switchTo } from './privileges.ts';
 import { buildScannerPool, defaultDataDir } from './scanner-pool.ts';
 
 /** A running daemon. */
@@ -140,6 +141,7 @@ export async function startDaemon(
   log: Logger = createLogger(config),
 ): Promise<Daemon> {
   log.info({ version: VERSION }, 'starting spamward');
+  const identity = await plannedIdentity(config);
   const filtering = await buildFiltering(config, log);
   const server = new MilterServer(
     filtering.filter,
@@ -151,7 +153,18 @@ export async function startDaemon(
     },
     log,
   );
-  const socket = formatSocketAddress(await server.listen());
+  const bound = await server.listen();
+  if (identity !== undefined) {
+    const usesDataDir = config.scanner.urls.length === 0 || config.scanner.urls.includes('builtin');
+    await switchTo(identity, {
+      files: bound.kind === 'unix' ? [bound.path] : [],
+      dirs: usesDataDir ? [config.scanner.builtin.dataDir ?? defaultDataDir()] : [],
+    });
+    log.info({ user: identity.user, uid: identity.uid, gid: identity.gid }, 'switched user');
+  } else if (runningAsRoot()) {
+    log.warn({}, 'running as root (allowRoot)');
+  }
+  const socket = formatSocketAddress(bound);
   log.info({ socket }, 'listening');
   let running = config;
   return {

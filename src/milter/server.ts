@@ -3,7 +3,8 @@
  * gracefully (stop accepting, let in-flight messages finish, then close).
  */
 import { setMaxListeners } from 'node:events';
-import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, unlink } from 'node:fs/promises';
+import { groupId } from '../shared/accounts.ts';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { MessageFilter } from '../filter/filter.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -146,14 +147,3 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
-/** Resolves a group name through /etc/group (Node has no getgrnam). */
-async function groupId(group: string | number): Promise<number> {
-  if (typeof group === 'number') return group;
-  if (/^\d+$/.test(group)) return Number(group);
-  const lines = (await readFile('/etc/group', 'utf8')).split('\n');
-  for (const line of lines) {
-    const [name, , gid] = line.split(':');
-    if (name === group && gid !== undefined) return Number(gid);
-  }
-  throw new Error(`unknown group "${group}"`);
-}

@@ -36,6 +36,8 @@ export interface SpamwardProcess {
   stop(): Promise<SpamwardExit>;
   /** Everything the daemon wrote to stdout and stderr so far. */
   output(): string;
+  /** The daemon's process id. */
+  readonly pid: number;
   /** Sends a signal (e.g. SIGHUP) to the daemon. */
   signal(name: NodeJS.Signals): void;
   /** Resolves once the output has `count` log lines with this `msg` (rejects after `timeoutMs`). */
@@ -61,6 +63,8 @@ export function startSpamward(
       ? mkdtempSync(join(tmpdir(), 'spamward-builtin-'))
       : undefined;
   if (dataDir !== undefined) env['SPAMWARD_SCANNER_BUILTIN_DATA_DIR'] = dataDir;
+  // Tests run as root in CI; the daemon refuses that unless told (see privileges.test.ts).
+  env['SPAMWARD_ALLOW_ROOT'] ??= 'true';
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', socket, ...args], {
     cwd: REPO_ROOT,
     env,
@@ -105,6 +109,7 @@ export function startSpamward(
           port: portOf(bound),
           stop,
           output: () => output,
+          pid: child.pid ?? 0,
           signal: (name) => void child.kill(name),
           waitForLog: (msg, count = 1, timeoutMs = 10_000) =>
             waitFor(() => countLogLines(output, msg) >= count, timeoutMs, `${count}× "${msg}"`),
