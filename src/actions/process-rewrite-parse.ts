@@ -6,6 +6,7 @@
  * garbled reply can never turn into half of its modifications.
  */
 import type { HeaderField } from '../message/message.ts';
+import { toCrlf } from '../message/normalize.ts';
 import { BadResponseError } from '../scanners/errors.ts';
 
 /** Caps on what is accepted from the scanner. */
@@ -118,17 +119,4 @@ export function parseRewritten(rewritten: Rewritten, scanner = 'spamd'): ParsedR
   };
 }
 
-/** The bytes with every bare LF turned into CRLF (existing CRLF and lone CR untouched). */
-export function toCrlf(bytes: Buffer): Buffer {
-  let bare = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === LF && bytes[i - 1] !== CR) bare++;
-  if (bare === 0) return bytes;
-  const out = Buffer.allocUnsafe(bytes.length + bare);
-  let o = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
-    if (byte === LF && bytes[i - 1] !== CR) out[o++] = CR;
-    out[o++] = byte;
-  }
-  return out;
-}
+export { toCrlf };

@@ -7,17 +7,16 @@
 import type { Config } from '../config/schema.ts';
 import type { Message } from '../message/message.ts';
 import type { AccessMap } from '../policy/access-map.ts';
-import type {
-  AccessAction,
-  AccessSource,
-  AccessTraceStep,
-  TracedVerdict,
+import {
+  type AccessAction,
+  type AccessSource,
+  type AccessTraceStep,
+  formatTraceStep,
+  type TracedVerdict,
 } from '../policy/access-map-lookup.ts';
-import type { MapAction } from '../policy/access-map-pattern.ts';
 import { containsBypassPhrase } from '../policy/bypass.ts';
 import { bareAddress, envelopeOf } from '../policy/envelope.ts';
 import { TrustRules } from '../policy/trust.ts';
-import { assertNever } from '../shared/assert-never.ts';
 
 /** Who the client is and what trust gives it. */
 export interface TrustReport {
@@ -72,32 +71,9 @@ export interface RulesReport {
   readonly size: SizeReport;
 }
 
-const WORD: Readonly<Record<MapAction, string>> = {
-  ok: 'OK',
-  reject: 'REJECT',
-  discard: 'DISCARD',
-  scan: 'SCAN',
-  next: 'NEXT',
-};
-
 /** One access map step as text, the entry's `file:line` at the end. */
 export function traceText(step: AccessTraceStep, file: string): string {
-  const act = (action: MapAction, text: string | undefined) =>
-    text === undefined ? WORD[action] : `${WORD[action]} ${text}`;
-  switch (step.kind) {
-    case 'note':
-      return `${step.tag}: ${step.note}`;
-    case 'miss':
-      return `${step.tag}:${step.key} → no entry${step.key === '' ? ' (default)' : ''}`;
-    case 'hit':
-      return `${step.tag}:${step.key} → ${act(step.action, step.text)} (${file}:${step.line})`;
-    case 'pattern':
-      return `${step.tag}:${step.key} → ${step.pattern} matched → ${act(step.action, step.text)} (${file}:${step.line})`;
-    case 'no-match':
-      return `${step.tag}:${step.key} → no pattern matched, NEXT (${file}:${step.line})`;
-    default:
-      return assertNever(step);
-  }
+  return formatTraceStep(step, file);
 }
 
 function verdictReport(verdict: TracedVerdict, file: string): AccessVerdictReport {

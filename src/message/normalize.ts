@@ -13,6 +13,11 @@ export function normalizeRawMessage(raw: Buffer): Buffer {
     const eol = bytes.indexOf(LF);
     bytes = eol === -1 ? Buffer.alloc(0) : bytes.subarray(eol + 1);
   }
+  return toCrlf(bytes);
+}
+
+/** The bytes with every bare LF turned into CRLF (existing CRLF and lone CR untouched). */
+export function toCrlf(bytes: Buffer): Buffer {
   let bare = 0;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === LF && bytes[i - 1] !== CR) bare++;
   if (bare === 0) return bytes;

@@ -231,21 +231,25 @@ const ACTION_WORD: Readonly<Record<MapAction, string>> = {
   next: 'NEXT',
 };
 
-/** One trace step as a line of text, e.g. `connect:192.0.2 (line 3) → SCAN`. */
-export function formatTraceStep(step: AccessTraceStep): string {
+/**
+ * One trace step as a line of text, the entry's location at the end: `connect:192.0.2 → SCAN
+ * (line 3)`, or `(access.map:3)` when the file name is given.
+ */
+export function formatTraceStep(step: AccessTraceStep, file?: string): string {
   const what = (action: MapAction, text: string | undefined) =>
     text === undefined ? ACTION_WORD[action] : `${ACTION_WORD[action]} ${text}`;
+  const at = (line: number) => (file === undefined ? `(line ${line})` : `(${file}:${line})`);
   switch (step.kind) {
     case 'note':
       return `${step.tag}: ${step.note}`;
     case 'miss':
       return `${step.tag}:${step.key} → no entry${step.key === '' ? ' (default)' : ''}`;
     case 'hit':
-      return `${step.tag}:${step.key} (line ${step.line}) → ${what(step.action, step.text)}`;
+      return `${step.tag}:${step.key} → ${what(step.action, step.text)} ${at(step.line)}`;
     case 'pattern':
-      return `${step.tag}:${step.key} (line ${step.line}) → ${step.pattern} matched → ${what(step.action, step.text)}`;
+      return `${step.tag}:${step.key} → ${step.pattern} matched → ${what(step.action, step.text)} ${at(step.line)}`;
     case 'no-match':
-      return `${step.tag}:${step.key} (line ${step.line}) → no pattern matched, NEXT`;
+      return `${step.tag}:${step.key} → no pattern matched, NEXT ${at(step.line)}`;
     default:
       return assertNever(step);
   }

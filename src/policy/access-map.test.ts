@@ -148,34 +148,43 @@ describe('to: per recipient', () => {
 describe('traces', () => {
   it('lists every key tried, in order, with what it gave', () => {
     const decision = decide({ clientAddress: '10.1.3.4', clientName: 'www.example.com' });
-    assert.deepEqual(decision.trace.map(formatTraceStep), [
-      'auth: not authenticated',
-      'connect:10.1.3.4 → no entry',
-      'connect:10.1.3 → no entry',
-      'connect:10.1 → no entry',
-      'connect:10 (line 8) → [10.1.0.0/16] matched → NEXT',
-      'connect:www.example.com → no entry',
-      'connect:example.com (line 7) → NEXT',
-      'connect:com → no entry',
-      'connect: (line 9) → no pattern matched, NEXT',
-      'from: no sender',
-    ]);
+    assert.deepEqual(
+      decision.trace.map((s) => formatTraceStep(s)),
+      [
+        'auth: not authenticated',
+        'connect:10.1.3.4 → no entry',
+        'connect:10.1.3 → no entry',
+        'connect:10.1 → no entry',
+        'connect:10 → [10.1.0.0/16] matched → NEXT (line 8)',
+        'connect:www.example.com → no entry',
+        'connect:example.com → NEXT (line 7)',
+        'connect:com → no entry',
+        'connect: → no pattern matched, NEXT (line 9)',
+        'from: no sender',
+      ],
+    );
   });
 
   it('records recipients separately and stops at the decision', () => {
     const decision = decide({ authUser: 'alice', recipients: ['nobody@nowhere.example'] });
-    assert.deepEqual(decision.trace.map(formatTraceStep), ['auth:alice (line 20) → OK']);
-    assert.deepEqual(decision.recipients[0]?.trace.map(formatTraceStep), [
-      'to:nobody@nowhere.example → no entry',
-      'to:nowhere.example → no entry',
-      'to:example → no entry',
-      'to:nobody@ → no entry',
-      'to: (line 18) → NEXT',
-    ]);
+    assert.deepEqual(
+      decision.trace.map((s) => formatTraceStep(s)),
+      ['auth:alice → OK (line 20)'],
+    );
+    assert.deepEqual(
+      decision.recipients[0]?.trace.map((s) => formatTraceStep(s)),
+      [
+        'to:nobody@nowhere.example → no entry',
+        'to:nowhere.example → no entry',
+        'to:example → no entry',
+        'to:nobody@ → no entry',
+        'to: → NEXT (line 18)',
+      ],
+    );
   });
 
   it('notes a client address that is not an IP', () => {
-    const steps = decide({ clientAddress: '/var/run/sock' }).trace.map(formatTraceStep);
+    const steps = decide({ clientAddress: '/var/run/sock' }).trace.map((s) => formatTraceStep(s));
     assert.ok(steps.includes('connect: "/var/run/sock" is not an IP address'), steps.join('\n'));
   });
 });

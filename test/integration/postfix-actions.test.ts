@@ -5,23 +5,10 @@
  * subject tag. Each test shows the SMTP reply, the delivered message or Postfix's queue.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { TEST_DOMAIN } from '../support/postfix.ts';
-import {
-  diagnose,
-  HAM,
-  headersOf,
-  message,
-  present,
-  type Rig,
-  rig,
-  SPAM,
-} from '../support/scan-rig.ts';
+import { diagnose, HAM, headersOf, message, type Rig, RigSet, SPAM } from '../support/scan-rig.ts';
 import { formatReply, replyAt, sendWithSwaks } from '../support/smtp.ts';
-import { getSpamd, type SpamdEndpoints } from '../support/spamd-server.ts';
 
 const BOB = `bob@${TEST_DOMAIN}`;
 
@@ -35,30 +22,9 @@ function logLines(output: string, msg: string): Record<string, unknown>[] {
 }
 
 describe('Postfix → Spamward → spamd: actions', () => {
-  let dir = '';
-  let spamd: SpamdEndpoints | undefined;
-  const rigs: Rig[] = [];
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'spamward-actions-e2e-'));
-  });
-  after(async () => {
-    await Promise.allSettled(rigs.map((r) => r.stop()));
-    await spamd?.stop?.();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function spamdRig(
-    t: TestContext,
-    name: string,
-    yaml: string,
-    postfix: Record<string, string> = {},
-  ): Promise<Rig | undefined> {
-    if (!present(t, 'spamd')) return undefined;
-    spamd ??= await getSpamd();
-    const r = await rig(dir, name, `scanner:\n  urls: [${spamd.tcpUrl}]\n${yaml}`, postfix);
-    rigs.push(r);
-    return r;
-  }
+  const rigs = new RigSet('actions-e2e');
+  before(() => rigs.open());
+  after(() => rigs.close());
 
   const send = (r: Rig, body: Buffer, extra: { xclient?: string } = {}) =>
     sendWithSwaks(r.postfix.smtpPort, {
@@ -69,7 +35,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
     });
 
   it('tempfail threshold: GTUBE gets the configured 4xx reply, ham is delivered', async (t) => {
-    const r = await spamdRig(t, 'tempfail', 'actions:\n  tempfail: required + 0\n');
+    const r = await rigs.spamd(t, 'tempfail', 'actions:\n  tempfail: required + 0\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       const dot = replyAt(await send(r, SPAM()), 'DOT');
@@ -85,7 +51,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
   });
 
   it('discard threshold: GTUBE is accepted at SMTP and never delivered', async (t) => {
-    const r = await spamdRig(t, 'discard', 'actions:\n  discard: required + 0\n');
+    const r = await rigs.spamd(t, 'discard', 'actions:\n  discard: required + 0\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       assert.equal(replyAt(await send(r, SPAM()), 'DOT')?.code, 250);
@@ -99,7 +65,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
   });
 
   it('quarantine threshold: GTUBE goes to the Postfix hold queue', async (t) => {
-    const r = await spamdRig(t, 'quarantine', 'actions:\n  quarantine: required + 0\n');
+    const r = await rigs.spamd(t, 'quarantine', 'actions:\n  quarantine: required + 0\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       assert.equal(replyAt(await send(r, SPAM()), 'DOT')?.code, 250);
@@ -112,7 +78,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
   });
 
   it('dry run: GTUBE over the reject threshold is delivered untouched; the log line says what would have happened', async (t) => {
-    const r = await spamdRig(t, 'dry-run', 'dryRun: true\nactions:\n  reject: required + 0\n');
+    const r = await rigs.spamd(t, 'dry-run', 'dryRun: true\nactions:\n  reject: required + 0\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       assert.equal(replyAt(await send(r, SPAM()), 'DOT')?.code, 250);
@@ -143,7 +109,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
   });
 
   it('oversize "skip": a message above maxScanBytes is delivered unscanned and stamped', async (t) => {
-    const r = await spamdRig(t, 'oversize', 'scan:\n  maxScanBytes: 2048\n');
+    const r = await rigs.spamd(t, 'oversize', 'scan:\n  maxScanBytes: 2048\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       const big = message('Big', Array.from({ length: 400 }, (_, i) => `line ${i}`).join('\r\n'));
@@ -158,7 +124,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
 
   it('authenticated senders (XCLIENT LOGIN): skipped by default; tagged but never refused in "tag" mode', async (t) => {
     const xclient = { smtpd_authorized_xclient_hosts: '127.0.0.0/8' };
-    const skip = await spamdRig(t, 'auth-skip', 'actions:\n  reject: required + 0\n', xclient);
+    const skip = await rigs.spamd(t, 'auth-skip', 'actions:\n  reject: required + 0\n', xclient);
     if (skip === undefined) return;
     await diagnose(t, skip, async () => {
       const authed = await send(skip, SPAM(), { xclient: 'LOGIN=alice' });
@@ -167,7 +133,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
       assert.equal(out?.get('x-spam-status'), undefined, 'not scanned');
       assert.equal(replyAt(await send(skip, SPAM()), 'DOT')?.code, 550, 'unauthenticated: refused');
     });
-    const tag = await spamdRig(
+    const tag = await rigs.spamd(
       t,
       'auth-tag',
       'actions:\n  reject: required + 0\ntrust:\n  networks: []\n  authenticatedMode: tag\n',
@@ -183,7 +149,7 @@ describe('Postfix → Spamward → spamd: actions', () => {
   });
 
   it('"both" header profile with spamd; a non-ASCII subject tag is RFC 2047-encoded, an 8-bit subject kept as sent', async (t) => {
-    const r = await spamdRig(
+    const r = await rigs.spamd(
       t,
       'both',
       'headers:\n  profile: both\nsubjectTag:\n  enabled: true\n  text: "[Indésirable]"\n',

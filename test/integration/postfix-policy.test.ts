@@ -5,57 +5,29 @@
  * Each test shows the SMTP reply or the delivered messages.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { TEST_DOMAIN } from '../support/postfix.ts';
-import {
-  diagnose,
-  GTUBE,
-  HAM,
-  headersOf,
-  message,
-  present,
-  type Rig,
-  rig,
-  SPAM,
-} from '../support/scan-rig.ts';
+import { diagnose, GTUBE, HAM, headersOf, message, RigSet, SPAM } from '../support/scan-rig.ts';
 import { formatReply, replyAt, sendWithSwaks } from '../support/smtp.ts';
-import { getSpamd, type SpamdEndpoints } from '../support/spamd-server.ts';
 
 const at = (user: string) => `${user}@${TEST_DOMAIN}`;
 
 describe('Postfix → Spamward → spamd: policy features', () => {
-  let dir = '';
-  let spamd: SpamdEndpoints | undefined;
-  const rigs: Rig[] = [];
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'spamward-policy-e2e-'));
-  });
-  after(async () => {
-    await Promise.allSettled(rigs.map((r) => r.stop()));
-    await spamd?.stop?.();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function spamdRig(t: TestContext, name: string, yaml: string): Promise<Rig | undefined> {
-    if (!present(t, 'spamd')) return undefined;
-    spamd ??= await getSpamd();
-    const r = await rig(dir, name, `scanner:\n  urls: [${spamd.tcpUrl}]\n${yaml}`);
-    rigs.push(r);
-    return r;
-  }
+  const rigs = new RigSet('policy-e2e');
+  before(() => rigs.open());
+  after(() => rigs.close());
 
   it('access map: client SCAN beats the trusted loopback, recipient REJECT refuses at RCPT, recipient OK opts out; SIGHUP rereads it (sender REJECT)', async (t) => {
-    const map = join(dir, 'access.map');
+    const map = join(rigs.dir, 'access.map');
     const recipients = [
       `to:gone@${TEST_DOMAIN}  REJECT No such user here`,
       `to:abuse@${TEST_DOMAIN} OK`,
     ];
     // The test client is 127.0.0.1, trusted (not scanned) by default: SCAN makes it scanned.
     await writeFile(map, ['connect:127.0.0.1 SCAN', ...recipients, ''].join('\n'));
-    const r = await spamdRig(
+    const r = await rigs.spamd(
       t,
       'access',
       `trust:\n  accessMap: ${map}\nactions:\n  reject: required + 0\n`,
@@ -101,7 +73,7 @@ describe('Postfix → Spamward → spamd: policy features', () => {
   });
 
   it('per-user preferences: the single recipient’s local part is spamd’s User (user "lenient" has required_score 5000)', async (t) => {
-    const r = await spamdRig(
+    const r = await rigs.spamd(
       t,
       'prefs',
       'scan:\n  prefsUser: recipient-local-part\nactions:\n  reject: required + 0\n',
@@ -133,7 +105,7 @@ describe('Postfix → Spamward → spamd: policy features', () => {
   });
 
   it('bypass phrase: spam that carries it is delivered tagged instead of refused', async (t) => {
-    const r = await spamdRig(
+    const r = await rigs.spamd(
       t,
       'bypass',
       'scan:\n  bypassPhrase: mapsetahi\nactions:\n  reject: required + 10\n',
@@ -159,7 +131,7 @@ describe('Postfix → Spamward → spamd: policy features', () => {
   });
 
   it('routing: spam redirected (originals in X-Spam-Orig-To) and archived; ham copied and archived', async (t) => {
-    const r = await spamdRig(
+    const r = await rigs.spamd(
       t,
       'routing',
       [
@@ -207,7 +179,7 @@ describe('Postfix → Spamward → spamd: policy features', () => {
 
   it("spamd PROCESS: SpamAssassin's own headers and report_safe body are applied; preserveBody keeps the body", async (t) => {
     // The rig writes `scanner:\n  urls: [...]\n` first, so this continues the scanner section.
-    const r = await spamdRig(t, 'process', '  spamd:\n    verb: PROCESS\n');
+    const r = await rigs.spamd(t, 'process', '  spamd:\n    verb: PROCESS\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       for (const body of [SPAM(), HAM]) {
@@ -233,7 +205,7 @@ describe('Postfix → Spamward → spamd: policy features', () => {
       assert.match(ham.get('x-spam-status')?.[0] ?? '', /^No, score=/);
       assert.match(hamRaw?.toString('latin1') ?? '', /are we still on for lunch/);
     });
-    const kept = await spamdRig(
+    const kept = await rigs.spamd(
       t,
       'process-preserve',
       '  spamd:\n    verb: PROCESS\n    preserveBody: true\n',
@@ -255,7 +227,11 @@ describe('Postfix → Spamward → spamd: policy features', () => {
   });
 
   it('oversize "truncate": the first maxScanBytes are scanned, the whole body is delivered', async (t) => {
-    const r = await spamdRig(t, 'truncate', 'scan:\n  maxScanBytes: 4096\n  oversize: truncate\n');
+    const r = await rigs.spamd(
+      t,
+      'truncate',
+      'scan:\n  maxScanBytes: 4096\n  oversize: truncate\n',
+    );
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       const filler = Array.from({ length: 400 }, (_, i) => `line ${i} of a long message body`);

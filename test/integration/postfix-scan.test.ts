@@ -3,53 +3,21 @@
  * Shows the delivered message's headers or the SMTP reply for each policy path.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { TEST_DOMAIN } from '../support/postfix.ts';
-import { getRspamd, type RspamdInstance } from '../support/rspamd-server.ts';
-import {
-  diagnose,
-  HAM,
-  headersOf,
-  message,
-  present,
-  type Rig,
-  rig,
-  SPAM,
-} from '../support/scan-rig.ts';
+import { diagnose, HAM, headersOf, message, present, RigSet, SPAM } from '../support/scan-rig.ts';
 import { formatReply, replyAt, sendWithSwaks } from '../support/smtp.ts';
-import { getSpamd, type SpamdEndpoints } from '../support/spamd-server.ts';
 
 /** rspamd's GTUBE after its first letter (X reject, Y add header, Z rewrite subject). */
 const RSPAMD_GTUBE_TAIL = 'JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 
 describe('Postfix → Spamward → scanner', () => {
-  let dir = '';
-  let spamd: SpamdEndpoints | undefined;
-  let rspamd: RspamdInstance | undefined;
-  const rigs: Rig[] = [];
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'spamward-scan-e2e-'));
-  });
-  after(async () => {
-    await Promise.allSettled(rigs.map((r) => r.stop()));
-    await spamd?.stop?.();
-    await rspamd?.stop?.();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function spamdRig(t: TestContext, name: string, yaml: string): Promise<Rig | undefined> {
-    if (!present(t, 'spamd')) return undefined;
-    spamd ??= await getSpamd();
-    const r = await rig(dir, name, `scanner:\n  urls: [${spamd.tcpUrl}]\n${yaml}`);
-    rigs.push(r);
-    return r;
-  }
+  const rigs = new RigSet('scan-e2e');
+  before(() => rigs.open());
+  after(() => rigs.close());
 
   it('spamd, tag only: ham and spam are delivered with SpamAssassin headers; spam gets the subject tag; forged headers go', async (t) => {
-    const r = await spamdRig(
+    const r = await rigs.spamd(
       t,
       'tag',
       'subjectTag:\n  enabled: true\n  text: "[SPAM]"\nheaders:\n  report: true\n',
@@ -96,7 +64,7 @@ describe('Postfix → Spamward → scanner', () => {
   });
 
   it('spamd, reject threshold: GTUBE is refused at SMTP with the configured reply and nothing is delivered', async (t) => {
-    const r = await spamdRig(t, 'reject', 'actions:\n  reject: required + 10\n');
+    const r = await rigs.spamd(t, 'reject', 'actions:\n  reject: required + 10\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       const result = await sendWithSwaks(r.postfix.smtpPort, {
@@ -122,8 +90,7 @@ describe('Postfix → Spamward → scanner', () => {
 
   it('scanner down: the failure policy applies — tempfail by default, accept with a stamp when configured', async (t) => {
     if (!present(t, 'spamd')) return;
-    const down = await rig(dir, 'down-tempfail', 'scanner:\n  urls: [spamd://127.0.0.1:1]\n');
-    rigs.push(down);
+    const down = await rigs.custom('down-tempfail', 'scanner:\n  urls: [spamd://127.0.0.1:1]\n');
     await diagnose(t, down, async () => {
       const result = await sendWithSwaks(down.postfix.smtpPort, {
         from: 'alice@example.org',
@@ -135,12 +102,10 @@ describe('Postfix → Spamward → scanner', () => {
       assert.equal(dot?.enhanced, '4.7.1');
       assert.match(down.daemon.output(), /"failure":"unavailable".*"code":"SCANNER_ALL_DOWN"/);
     });
-    const accept = await rig(
-      dir,
+    const accept = await rigs.custom(
       'down-accept',
       'scanner:\n  urls: [spamd://127.0.0.1:1]\nfailure:\n  unavailable: accept\n',
     );
-    rigs.push(accept);
     await diagnose(t, accept, async () => {
       const result = await sendWithSwaks(accept.postfix.smtpPort, {
         from: 'alice@example.org',
@@ -158,7 +123,7 @@ describe('Postfix → Spamward → scanner', () => {
   });
 
   it('trust: loopback is trusted by default, so its mail passes unscanned and unchanged', async (t) => {
-    const r = await spamdRig(t, 'trusted', 'trust:\n  maxRecipients: 1\n');
+    const r = await rigs.spamd(t, 'trusted', 'trust:\n  maxRecipients: 1\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       const result = await sendWithSwaks(r.postfix.smtpPort, {
@@ -178,7 +143,7 @@ describe('Postfix → Spamward → scanner', () => {
   });
 
   it('trust: untrusted clients get 452 4.5.3 past maxRecipients; the accepted ones still get the mail', async (t) => {
-    const r = await spamdRig(t, 'rcpt-cap', 'trust:\n  networks: []\n  maxRecipients: 2\n');
+    const r = await rigs.spamd(t, 'rcpt-cap', 'trust:\n  networks: []\n  maxRecipients: 2\n');
     if (r === undefined) return;
     await diagnose(t, r, async () => {
       const to = ['one', 'two', 'three'].map((u) => `${u}@${TEST_DOMAIN}`);
@@ -200,14 +165,12 @@ describe('Postfix → Spamward → scanner', () => {
   });
 
   it("rspamd, following the scanner's action: GTUBE is rejected, ham gets rspamd-style headers", async (t) => {
-    if (!present(t, 'rspamd')) return;
-    rspamd ??= await getRspamd();
-    const r = await rig(
-      dir,
+    const r = await rigs.rspamd(
+      t,
       'rspamd',
-      `scanner:\n  urls: [${rspamd.url}]\nheaders:\n  profile: rspamd\nactions:\n  followScanner: true\n`,
+      'headers:\n  profile: rspamd\nactions:\n  followScanner: true\n',
     );
-    rigs.push(r);
+    if (r === undefined) return;
     await diagnose(t, r, async () => {
       const spam = await sendWithSwaks(r.postfix.smtpPort, {
         from: 'alice@example.org',

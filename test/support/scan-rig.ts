@@ -2,16 +2,17 @@
  * Shared by the Postfix → Spamward → scanner tests: test messages, a rig of one Spamward with a
  * YAML config plus a private Postfix using it, and header parsing of delivered mail.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type SpamwardProcess, startSpamward } from './daemon.ts';
 import { dateHeaderNow } from './date.ts';
 import { type PostfixInstance, postfixAvailable, startPostfix, TEST_DOMAIN } from './postfix.ts';
 import { requireComponent } from './require-component.ts';
-import { rspamdAvailable } from './rspamd-server.ts';
+import { getRspamd, type RspamdInstance, rspamdAvailable } from './rspamd-server.ts';
 import { swaksAvailable } from './smtp.ts';
-import { spamdAvailable } from './spamd-server.ts';
+import { getSpamd, type SpamdEndpoints, spamdAvailable } from './spamd-server.ts';
 
 export const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 
@@ -119,3 +120,69 @@ export const present = (t: TestContext, scanner: 'spamd' | 'rspamd'): boolean =>
   (scanner === 'spamd'
     ? requireComponent(t, 'spamd', spamdAvailable())
     : requireComponent(t, 'rspamd', rspamdAvailable()));
+
+/**
+ * The rigs of one test file: a temp dir, the scanners started on first use, and every rig made;
+ * `close()` (in `after`) stops them all.
+ */
+export class RigSet {
+  readonly #prefix: string;
+  #dir = '';
+  #spamd: SpamdEndpoints | undefined;
+  #rspamd: RspamdInstance | undefined;
+  readonly #rigs: Rig[] = [];
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  /** The temp dir (for config and map files); valid after `open()`. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Makes the temp dir (call in `before`). */
+  async open(): Promise<void> {
+    this.#dir = await mkdtemp(join(tmpdir(), `spamward-${this.#prefix}-`));
+  }
+
+  /** A rig scanning with the shared spamd (YAML continues the `scanner:` section), or undefined when a part is missing. */
+  async spamd(
+    t: TestContext,
+    name: string,
+    yaml: string,
+    postfixSettings: Record<string, string> = {},
+  ): Promise<Rig | undefined> {
+    if (!present(t, 'spamd')) return undefined;
+    this.#spamd ??= await getSpamd();
+    return this.#add(
+      rig(this.#dir, name, `scanner:\n  urls: [${this.#spamd.tcpUrl}]\n${yaml}`, postfixSettings),
+    );
+  }
+
+  /** A rig scanning with the shared rspamd, likewise. */
+  async rspamd(t: TestContext, name: string, yaml: string): Promise<Rig | undefined> {
+    if (!present(t, 'rspamd')) return undefined;
+    this.#rspamd ??= await getRspamd();
+    return this.#add(rig(this.#dir, name, `scanner:\n  urls: [${this.#rspamd.url}]\n${yaml}`));
+  }
+
+  /** A rig with a config of its own (no shared scanner). */
+  custom(name: string, yaml: string): Promise<Rig> {
+    return this.#add(rig(this.#dir, name, yaml));
+  }
+
+  async #add(pending: Promise<Rig>): Promise<Rig> {
+    const made = await pending;
+    this.#rigs.push(made);
+    return made;
+  }
+
+  /** Stops every rig and the scanners this process started, and removes the temp dir. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#rigs.map((r) => r.stop()));
+    await this.#spamd?.stop?.();
+    await this.#rspamd?.stop?.();
+    if (this.#dir !== '') await rm(this.#dir, { recursive: true, force: true });
+  }
+}
