@@ -1,130 +1,93 @@
-/** `spamward check --scanner URL [FILE|-]`: scan one message and print the verdict. */
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { normalizeRawMessage } from '../message/normalize.ts';
-import { ScannerError } from '../scanners/errors.ts';
-import { createScanners, DEFAULT_POOL, type ScannerSettings } from '../scanners/factory.ts';
-import type { Envelope } from '../scanners/scanner.ts';
-import { SCAN_VERBS, type SpamdScanVerb } from '../scanners/spamd/protocol.ts';
-import type { Verdict } from '../scanners/verdict.ts';
-import { CliUsageError, print } from './output.ts';
+/**
+ * `spamward check [options] [FILE|-]`: pipe / LDA mode. Filters one message with the same policy
+ * as the milter and writes it with Spamward's headers (and subject/body changes) to stdout, like
+ * `spamc` or `rspamc --mime`; `--exitcode` tells spam by exit code (spamc -E), `--reject-text`
+ * prints only the SMTP reply (for maildrop's backticks in Courier's smtpfilter), `--exec CMD…`
+ * hands the message to a delivery agent. `--verdict` prints the scanner's verdict instead.
+ * The outcome table is in check-outcome.ts, the envelope defaults in check-args.ts.
+ */
 
-const HELP = `Usage: spamward check --scanner URL [--scanner URL…] [options] [FILE|-]
+import { assertNever } from '../shared/assert-never.ts';
+import { parseCheckArgs } from './check-args.ts';
+import { NoInputError } from './check-errors.ts';
+import { ExecFailedError, PipeOutputError, pipeCommand } from './check-pipe.ts';
+import { verdictCommand } from './check-verdict.ts';
+import { print } from './output.ts';
 
-Scans one message (a file, or standard input) and prints the verdict.
-  --scanner URL        spamd://host:port, spamd:///path.sock, rspamd://host:port (repeat for a pool)
-  --json               print the normalised verdict as JSON
-  --verb VERB          spamd verb: ${SCAN_VERBS.join(', ')} (default SYMBOLS)
-  --password PW        rspamd controller password (learning only)
-  --from ADDR --rcpt ADDR --ip IP --helo NAME --hostname NAME --user NAME
-                       envelope details the scanner should see
-  --timeout-ms N       scan timeout (default 30000)
-Exit: 0 scanned, 64 usage, 66 no input, 75 scanner failed (EX_TEMPFAIL).`;
+export { NoInputError } from './check-errors.ts';
+export { describeVerdict, verdictJson } from './check-verdict.ts';
 
-/** A file that cannot be read: exit 66 (EX_NOINPUT). */
-export class NoInputError extends Error {
-  readonly code = 'NO_INPUT';
-}
+const HELP = `Usage: spamward check [--config FILE] [--scanner URL…] [envelope] [mode] [FILE|-]
+       spamward check [options] [FILE|-] --exec CMD [ARG…]
+       spamward check --verdict [--json] [--scanner URL…] [FILE|-]
+
+Filters one message (a file, or standard input) with the same policy as the milter (trust,
+access map, scanner or built-in engine, actions, failure policy) and writes it with Spamward's
+headers and subject/body changes, like spamc or rspamc --mime. The body is never truncated
+(only the scan is, as scan.maxScanBytes says); line ends and 8-bit bytes are kept.
+  --config FILE         YAML configuration (as for run; SPAMWARD_* variables apply too)
+  --scanner URL         scanner URL, repeat for a pool (overrides scanner.urls)
+  -E, --exitcode        exit 1 for spam, 0 for ham (spamc -E); the message is still written
+  --reject-text         write only the SMTP reply instead of the message when it is spam or
+                        refused ("550 5.7.1 Message rejected as spam …"), nothing for ham;
+                        exit as --exitcode (for backticks, e.g. Courier's smtpfilter)
+  --exec CMD [ARG…]     everything after --exec is a delivery agent (e.g. dovecot-lda -d
+                        user) run without a shell; it gets the message, its exit code is ours
+  --max-input-bytes N   read at most N bytes (default 64 MiB); a larger message is passed on
+                        unscanned and unchanged
+Envelope (defaults: --from $SENDER, then Return-Path:; --rcpt $RECIPIENT, then Delivered-To:,
+X-Original-To:, $LOGNAME, $USER; --ip $CLIENT_ADDRESS or $TCPREMOTEIP; --hostname
+$CLIENT_HOSTNAME or $TCPREMOTEHOST; --helo $CLIENT_HELO; --auth $SASL_USERNAME):
+  --from ADDR --rcpt ADDR… --ip IP --helo NAME --hostname NAME --auth USER --queue-id ID
+  --no-env              ignore those environment variables (headers and flags only)
+Verdict only:
+  --verdict             print the scanner's verdict (score, action, symbols) instead
+  --json                the normalised verdict as JSON
+  --verb VERB --password PW --user NAME --timeout-ms N   (with --scanner URL)
+
+What happens (spam = the policy's action is tag, quarantine, reject or discard):
+  decision                       written / to the LDA        exit  -E   --reject-text  --exec
+  ham, not scanned, dry run      message with headers           0   0   0, nothing     LDA's
+  scanner down, failure: accept  stamped X-Spam-Checker         0   0   0, nothing     LDA's
+  tag, quarantine                tagged (not held)              0   1   1, reply       LDA's
+  reject                         tagged as tag would            0   1   1, reply       LDA's
+  discard                        tagged                         0   1   1, reply       0, LDA not run
+  refused by access map          unchanged                      0   1   1, reply       LDA's
+  scanner down, failure: tempfail  nothing                     75  75  75, 451 reply   75, not run
+  scanner down, failure: reject    nothing                     69  69  69, 554 reply   69, not run
+A pipe cannot refuse mail the MTA has accepted, and never bounces spam; recipient and sender
+changes (routing) are not applied. A discard still writes the message unless --exec is used:
+maildrop and procmail would deliver an empty output as an empty message.
+Exit: as above; 64 usage, 66 no input, 78 configuration error, 75 the message could not be
+written or the --exec command could not be started or was killed, or an internal error (the MTA
+retries; mail is never lost to a bug).`;
 
 /** Runs `check`; resolves with the exit code. */
 export async function checkCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      scanner: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      verb: { type: 'string' },
-      password: { type: 'string' },
-      from: { type: 'string' },
-      rcpt: { type: 'string', multiple: true },
-      ip: { type: 'string' },
-      helo: { type: 'string' },
-      hostname: { type: 'string' },
-      user: { type: 'string' },
-      'timeout-ms': { type: 'string' },
-    },
-  });
-  if (values.help === true) {
-    print(`${HELP}\n`);
-    return 0;
-  }
-  const urls = values.scanner ?? [];
-  if (urls.length === 0)
-    throw new CliUsageError('check needs --scanner URL (the built-in engine is not available yet)');
-  if (positionals.length > 1)
-    throw new CliUsageError('check takes one FILE (or - for standard input)');
-  const verb = values.verb;
-  if (verb !== undefined && !SCAN_VERBS.includes(verb as SpamdScanVerb)) {
-    throw new CliUsageError(`--verb: "${verb}" is not one of ${SCAN_VERBS.join(', ')}`);
-  }
-  const timeoutText = values['timeout-ms'] ?? '30000';
-  if (!/^\d+$/.test(timeoutText) || Number(timeoutText) < 1)
-    throw new CliUsageError(`--timeout-ms: "${timeoutText}" is not a positive number`);
-  const settings: ScannerSettings = {
-    scanTimeoutMs: Number(timeoutText),
-    ...(verb === undefined ? {} : { spamdVerb: verb as SpamdScanVerb }),
-    ...(values.password === undefined ? {} : { rspamdPassword: values.password }),
-  };
-  const scanner = createScanners(urls, settings, DEFAULT_POOL);
-  const message = normalizeRawMessage(await readInput(positionals[0] ?? '-'));
-  const envelope: Envelope = {
-    recipients: values.rcpt ?? [],
-    ...(values.from === undefined ? {} : { sender: values.from }),
-    ...(values.ip === undefined ? {} : { clientAddress: values.ip }),
-    ...(values.helo === undefined ? {} : { helo: values.helo }),
-    ...(values.hostname === undefined ? {} : { clientName: values.hostname }),
-    ...(values.user === undefined ? {} : { prefsUser: values.user }),
-  };
-  try {
-    const verdict = await scanner.scan(
-      { message, envelope },
-      AbortSignal.timeout(Number(timeoutText) + 1_000),
-    );
-    print(values.json === true ? `${verdictJson(verdict)}\n` : describeVerdict(verdict));
-    return 0;
-  } catch (error) {
-    if (error instanceof ScannerError) {
-      process.stderr.write(`spamward: ${error.code}: ${error.message}\n`);
-      return 75;
-    }
-    throw error;
+  const parsed = parseCheckArgs(args);
+  switch (parsed.kind) {
+    case 'help':
+      print(`${HELP}\n`);
+      return 0;
+    case 'verdict':
+      return verdictCommand(parsed);
+    case 'pipe':
+      try {
+        return await pipeCommand(parsed);
+      } catch (error) {
+        if (!(error instanceof PipeOutputError || error instanceof ExecFailedError || isBug(error)))
+          throw error;
+        process.stderr.write(`spamward: ${(error as Error).message}\n`);
+        return 75;
+      }
+    default:
+      return assertNever(parsed);
   }
 }
 
-async function readInput(path: string): Promise<Buffer> {
-  try {
-    return path === '-' ? await readStdin() : await readFile(path);
-  } catch (error) {
-    throw new NoInputError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** The verdict as JSON; rewritten message bytes are shown as text (latin1, byte for byte). */
-export function verdictJson(verdict: Verdict): string {
-  const { rewritten, ...rest } = verdict;
-  const out =
-    rewritten === undefined
-      ? rest
-      : { ...rest, rewritten: { kind: rewritten.kind, text: rewritten.bytes.toString('latin1') } };
-  return JSON.stringify(out, null, 2);
-}
-
-/** A few human-readable lines: score, action, symbols. */
-export function describeVerdict(v: Verdict): string {
-  const lines = [
-    `scanner: ${v.scanner}`,
-    `score:   ${v.score} / ${v.required} (${v.isSpam ? 'spam' : 'ham'})`,
-    `action:  ${v.action}`,
-    `symbols: ${v.symbols.map((s) => (s.score === 0 ? s.name : `${s.name}(${s.score})`)).join(' ') || '(none)'}`,
-  ];
-  if (v.subject !== undefined) lines.push(`subject: ${v.subject}`);
-  return `${lines.join('\n')}\n`;
+/** An error that is not the caller's (usage, configuration, input): a bug or a system fault. */
+function isBug(error: unknown): boolean {
+  if (error instanceof NoInputError) return false;
+  const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+  return !(code === 'CLI_USAGE' || code === 'CONFIG_INVALID' || code === 'BAD_SCANNER_URL');
 }

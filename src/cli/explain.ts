@@ -119,8 +119,8 @@ export async function explainCommand(args: string[]): Promise<number> {
   });
   for (const warning of warnings) process.stderr.write(`spamward: warning: ${warning}\n`);
   // As in the daemon, the access map belongs to the scanning policy, not the bootstrap filter.
-  const accessMap =
-    config.scanner.urls.length === 0 ? undefined : await loadConfiguredAccessMap(config);
+  // As the daemon: the map applies whichever engine scores, the built-in one included.
+  const accessMap = await loadConfiguredAccessMap(config);
   const raw = await readInput(parsed.input);
   const { message, parts } = messageFromRaw(raw, parsed.envelope, config.scan.maxScanBytes);
   const explanation = await explainMessage(config, message, parts.body, { accessMap });

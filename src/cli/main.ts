@@ -7,6 +7,7 @@ import { VERSION } from '../version.ts';
 import { checkCommand } from './check.ts';
 import { configCommand } from './config.ts';
 import { explainCommand } from './explain.ts';
+import { learnCommand } from './learn.ts';
 import { CliUsageError, print, printError } from './output.ts';
 import { runCommand } from './run.ts';
 
@@ -16,8 +17,9 @@ const USAGE = `Usage: spamward <command> [options]
 
 Commands:
   run [SOCKET]   run the milter daemon (default SOCKET inet:11332@127.0.0.1)
-  check          scan one message with a scanner and print the verdict
+  check          filter one message as a pipe or LDA wrapper (--verdict: print the verdict)
   explain        show what the daemon would do with one message, step by step
+  learn          teach the scanner spam or ham from message files, mboxes and Maildirs
   config         check, print or document the configuration
   version        print the version
 
@@ -30,6 +32,7 @@ const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<number>>> = 
   run: runCommand,
   check: checkCommand,
   explain: explainCommand,
+  learn: learnCommand,
   config: configCommand,
   version: printVersion,
   help: async () => {

@@ -4,9 +4,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
-import { groupId } from '../shared/accounts.ts';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { MessageFilter } from '../filter/filter.ts';
+import { groupId } from '../shared/accounts.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type ConnectionOptions, serveConnection } from './connection.ts';
 import { formatSocketAddress, type SocketAddress } from './socket-address.ts';
@@ -146,4 +146,3 @@ async function removeStaleSocket(path: string): Promise<void> {
     throw new Error(`${formatSocketAddress({ kind: 'unix', path })} is in use by another process`);
   await unlink(path);
 }
-

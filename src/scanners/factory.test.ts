@@ -13,6 +13,7 @@ describe('scanner factory', () => {
     assert.equal(scannerKind('rspamd://127.0.0.1:11333'), 'rspamd');
     assert.equal(scannerKind('rspamd+https://h:11333'), 'rspamd');
     assert.equal(scannerKind('builtin'), 'builtin');
+    assert.equal(scannerKind('noop'), 'noop');
   });
 
   it('names the URL and the reason for an unknown scheme', () => {

@@ -5,6 +5,7 @@
  */
 import { createBuiltinScanner } from './builtin/create.ts';
 import type { HealthOptions } from './health.ts';
+import { NoopScanner } from './noop.ts';
 import { ScannerPool, type Strategy } from './pool.ts';
 import { RspamdScanner } from './rspamd/client.ts';
 import type { Scanner } from './scanner.ts';
@@ -58,14 +59,15 @@ export interface PoolSettings {
 export const DEFAULT_POOL: PoolSettings = { strategy: 'failover', maxConcurrent: 8, maxQueue: 32 };
 
 /** The scanner type a URL names. */
-export function scannerKind(url: string): 'spamd' | 'rspamd' | 'builtin' {
+export function scannerKind(url: string): 'spamd' | 'rspamd' | 'builtin' | 'noop' {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (url === 'builtin' || scheme === 'builtin' || scheme === 'builtin+redis') return 'builtin';
+  if (url === 'noop') return 'noop';
   if (scheme === 'spamd' || scheme === 'spamd+tls') return 'spamd';
   if (scheme === 'rspamd' || scheme === 'rspamd+https' || scheme === 'rspamd+http') return 'rspamd';
   throw new ScannerUrlError(
     url,
-    'the scheme must be spamd, spamd+tls, rspamd, rspamd+http(s), builtin or builtin+redis',
+    'the scheme must be spamd, spamd+tls, rspamd, rspamd+http(s), builtin or builtin+redis (or noop)',
   );
 }
 
@@ -112,6 +114,8 @@ export function createScanner(url: string, settings: ScannerSettings = {}): Scan
         },
         settings.builtinDataDir,
       );
+    case 'noop':
+      return new NoopScanner();
   }
 }
 

@@ -26,7 +26,7 @@ const MESSAGE = [
 function check(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const out = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'check', ...args],
+    ['--import', 'tsx', 'src/cli/main.ts', 'check', '--verdict', ...args],
     {
       cwd: REPO_ROOT,
       encoding: 'utf8',
@@ -36,7 +36,7 @@ function check(...args: string[]): { status: number | null; stdout: string; stde
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
-describe('spamward check --scanner URL FILE', () => {
+describe('spamward check --verdict --scanner URL FILE', () => {
   let dir = '';
   let file = '';
   before(async () => {
@@ -77,6 +77,7 @@ describe('spamward check --scanner URL FILE', () => {
       const ham = MESSAGE.replace(GTUBE, 'See you at the meeting on Thursday.');
       const args = [
         'check',
+        '--verdict',
         '--scanner',
         spamd.tcpUrl,
         '--ip',
@@ -120,9 +121,10 @@ describe('spamward check --scanner URL FILE', () => {
     assert.match(out.stderr, /SCANNER_CONNECTION_FAILED/);
   });
 
-  it('rejects a bad URL or a missing file with the right exit code', () => {
+  it('rejects a bad URL, pipe-only flags or a missing file with the right exit code', () => {
     assert.equal(check('--scanner', 'http://x', file).status, 64);
-    assert.equal(check(file).status, 64);
+    assert.equal(check('--exitcode', file).status, 64);
+    assert.equal(check(file, '--exec', 'cat').status, 64);
     const missing = check('--scanner', 'spamd://127.0.0.1:1', join(dir, 'nope.eml'));
     assert.equal(missing.status, 66);
     assert.match(missing.stderr, /nope\.eml/);
