@@ -25,6 +25,18 @@ export interface FoldOptions {
   readonly tabWidth?: number;
 }
 
+/**
+ * True when the MTA would write a line over {@link MAX_LINE_LENGTH} for this header: the first
+ * line is `Name: ` plus the value's first line, continuations are counted as they are.
+ */
+export function hasOverlongLine(name: string, value: string | Buffer): boolean {
+  const lines = (typeof value === 'string' ? value : value.toString('latin1')).split('\n');
+  return (
+    name.length + 2 + (lines[0] ?? '').length > MAX_LINE_LENGTH ||
+    lines.some((line) => line.length > MAX_LINE_LENGTH)
+  );
+}
+
 interface Piece {
   readonly text: string;
   /** The whitespace after `text` ('' after a comma break or at the end of the line). */

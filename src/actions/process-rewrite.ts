@@ -30,6 +30,7 @@
 import type { Modification } from '../filter/decision.ts';
 import type { HeaderField, Message } from '../message/message.ts';
 import { assertNever } from '../shared/assert-never.ts';
+import { hasOverlongLine } from './fold.ts';
 import { parseRewritten, type Rewritten } from './process-rewrite-parse.ts';
 
 /** The parser's error class, limits and input type, for callers of processRewrite. */
@@ -132,6 +133,8 @@ export function processRewrite(
     for (let i = 0; i < now.length; i++) {
       const field = now[i] as HeaderField;
       const was = i < offset ? undefined : old[i - offset];
+      // A line the MTA could not pass on intact (RFC 5322: 998 at most) is left out, not sent.
+      if (hasOverlongLine(field.name, outgoing(field.value, false))) continue;
       if (was === undefined) {
         const value = outgoing(field.value, false);
         if (top) inserts.push({ kind: 'insert-header', index: 0, name: field.name, value });

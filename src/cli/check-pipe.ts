@@ -200,7 +200,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo = PROCESS_IO): Prom
     accessMap,
     scanner,
     newRef: () => ref,
-  });
+  }).finally(() => scanner.close());
   const outcome = classifyDecision(explanation, config);
   const action = pipeAction(outcome.class, args.mode);
   if (explanation.scan.status === 'failed')

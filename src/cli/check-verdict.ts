@@ -93,5 +93,7 @@ export async function verdictCommand(args: VerdictArgs): Promise<number> {
       return 75;
     }
     throw error;
+  } finally {
+    await scanner.close?.();
   }
 }

@@ -92,11 +92,27 @@ export async function explainMessage(
   fullBody: Buffer,
   deps: ExplainDeps,
 ): Promise<Explanation> {
+  // A scanner made here is closed here (store files, Redis connections); a given one is the caller's.
+  const owned = deps.scanner === undefined ? configuredScanner(config) : undefined;
+  try {
+    return await explainWith(config, message, fullBody, deps, owned);
+  } finally {
+    await owned?.scanner.close?.();
+  }
+}
+
+async function explainWith(
+  config: Config,
+  message: Message,
+  fullBody: Buffer,
+  deps: ExplainDeps,
+  owned: { scanner: Scanner; urls: string[] } | undefined,
+): Promise<Explanation> {
   const envelope = envelopeReport(message);
-  const { scanner: inner, urls: scanners } =
-    deps.scanner === undefined
-      ? configuredScanner(config)
-      : { scanner: deps.scanner, urls: [deps.scanner.url] };
+  const { scanner: inner, urls: scanners } = owned ?? {
+    scanner: deps.scanner as Scanner,
+    urls: [(deps.scanner as Scanner).url],
+  };
   const info = deps.info ?? { version: VERSION, hostname: hostname() };
   const policy = new ConfiguredPolicy(
     config,

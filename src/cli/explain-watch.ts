@@ -34,6 +34,11 @@ export class RecordingScanner implements Scanner {
   /** The last failure. */
   error: unknown;
 
+  /** Closes the scanner it watches. */
+  close(): Promise<void> {
+    return this.#inner.close?.() ?? Promise.resolve();
+  }
+
   constructor(inner: Scanner) {
     this.#inner = inner;
     this.url = inner.url;

@@ -124,7 +124,7 @@ export async function learnCommand(args: string[]): Promise<number> {
     progress?.finish();
     process.off('SIGINT', onSigint);
     await ledger?.close();
-    await closeScanner(scanner);
+    await scanner.close?.();
   }
   const summary = tally.summary();
   print(parsed.json || process.stdout.isTTY !== true ? summaryJson(summary) : summaryText(summary));
@@ -151,11 +151,6 @@ export function buildLearnScanner(config: Config): {
   }
   const pool = buildScannerPool(config.scanner);
   return { scanner: pool, scannerId: pool.memberUrls.join(','), dataDir };
-}
-
-async function closeScanner(scanner: Scanner): Promise<void> {
-  const closable = scanner as Scanner & { close?: () => Promise<void> };
-  if (typeof closable.close === 'function') await closable.close();
 }
 
 /** Parses and checks the command line (throws CliUsageError). */

@@ -68,9 +68,11 @@ interface Filtering {
   readonly filter: MessageFilter;
   readonly onFilterError: (error: unknown, message: Message) => Decision;
   readonly rcptGate?: RcptGate;
+  /** Releases the scanners (store files, connections) once nothing uses them any more. */
+  close(): Promise<void>;
 }
 
-/** The filter the configuration asks for: scanners with the policy, or the bootstrap filter. */
+/** The filter the configuration asks for: the scanner pool (or the built-in engine) with the policy. */
 async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
   const { scanner } = config;
   if (scanner.urls.length === 0)
@@ -94,6 +96,7 @@ async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
     }),
     onFilterError: (error, message) => policy.failed(message, error),
     rcptGate: policy.rcptGate,
+    close: () => scanners.close(),
   };
 }
 
@@ -142,7 +145,7 @@ export async function startDaemon(
 ): Promise<Daemon> {
   log.info({ version: VERSION }, 'starting spamward');
   const identity = await plannedIdentity(config);
-  const filtering = await buildFiltering(config, log);
+  let filtering = await buildFiltering(config, log);
   const server = new MilterServer(
     filtering.filter,
     {
@@ -175,11 +178,17 @@ export async function startDaemon(
         'stopping',
       );
       await server.close(running.milter.shutdownGraceMs);
+      await filtering.close();
       log.info({}, 'stopped');
     },
     async reload(next: Config): Promise<void> {
       const fresh = await buildFiltering(next, log);
+      const previous = filtering;
+      const draining = server.settled(); // the connections that may still use `previous`
       server.replace(fresh.filter, connectionOptions(next, fresh));
+      filtering = fresh;
+      // The old scanners stay open for the connections that began with them, then go.
+      void draining.then(() => previous.close());
       const unchanged = RESTART_KEYS.filter((key) => next[key] !== running[key]);
       if (unchanged.length > 0)
         log.warn({ keys: unchanged }, 'listener settings changed; they apply after a restart');

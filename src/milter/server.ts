@@ -57,6 +57,11 @@ export class MilterServer {
     this.#options = { ...this.#options, connection };
   }
 
+  /** Resolves when every connection open now has ended (later ones are not waited for). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#connections]);
+  }
+
   /** Number of open MTA connections. */
   get connectionCount(): number {
     return this.#connections.size;

@@ -2,6 +2,7 @@
  * The header work the policy needs, behind one small interface: our X-Spam-* family, the
  * scanner's own add/remove instructions, deletion of forged verdicts, and the subject tag.
  */
+import { hasOverlongLine } from '../actions/fold.ts';
 import { forgedHeaderDeletions } from '../actions/forged-headers.ts';
 import { spamHeaderModifications } from '../actions/spam-headers.ts';
 import { subjectTagModification } from '../actions/subject-tag.ts';
@@ -44,7 +45,8 @@ export function headerKit(config: Config, info: { version: string; hostname: str
         out.push(...deletions(headers, remove.name, remove.index));
       }
       for (const add of verdict.addHeaders) {
-        if (ours.has(add.name.toLowerCase())) continue;
+        // A scanner's line longer than RFC 5322 allows (998) is dropped, never sent to the MTA.
+        if (ours.has(add.name.toLowerCase()) || hasOverlongLine(add.name, add.value)) continue;
         out.push({ kind: 'add-header', name: add.name, value: add.value });
       }
       return out;

@@ -75,6 +75,11 @@ export class ScannerPool implements Scanner {
     this.url = `pool(${members.map((m) => m.scanner.url).join(',')})`;
   }
 
+  /** Closes every server's scanner (those that hold something open). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#members.map((m) => m.scanner.close?.()));
+  }
+
   /** The servers' URLs (no credentials), in the order given. */
   get memberUrls(): readonly string[] {
     return this.#members.map((m) => m.scanner.url);

@@ -50,4 +50,6 @@ export interface Scanner {
   ping(signal: AbortSignal): Promise<void>;
   /** Teaches the scanner's classifier, where it has one. */
   learn(kind: LearnKind, request: ScanRequest, signal: AbortSignal): Promise<LearnResult>;
+  /** Releases what it holds open (store files, Redis connections); unusable afterwards. */
+  close?(): Promise<void>;
 }

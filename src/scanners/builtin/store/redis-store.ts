@@ -152,10 +152,19 @@ export class RedisTokenStore implements TokenStore {
     }
   }
 
+  /** The first connection attempt, shared by every call made while it is under way. */
+  private connecting: Promise<void> | undefined;
+
   /** Connects if needed, runs `fn`, and turns any failure into a typed error. */
   private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
-      if (this.redis.status === 'wait') await this.redis.connect();
+      // Without the offline queue a command sent while the first connect is still running fails
+      // ("Stream isn't writeable"): concurrent first calls must all wait for the same connect.
+      if (this.redis.status === 'wait')
+        this.connecting ??= this.redis.connect().finally(() => {
+          this.connecting = undefined;
+        });
+      if (this.connecting !== undefined) await this.connecting;
       return await fn();
     } catch (error) {
       throw this.failure(doing, error);
