@@ -165,6 +165,11 @@ export const ConfigSchema = z.strictObject({
             .describe('controller URL for learning (default: worker host, port 11334)'),
           password: z.string().min(1).optional().describe('controller password (learning only)'),
           settingsId: z.string().min(1).optional().describe('Settings-ID sent with every scan'),
+          mtaTag: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('MTA-Tag sent with every scan (for rspamd settings rules), e.g. inbound'),
         })
         .prefault({}),
     })

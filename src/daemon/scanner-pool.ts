@@ -24,6 +24,7 @@ export function scannerSettings(scanner: Config['scanner']): ScannerSettings {
     ...(scanner.rspamd.settingsId === undefined
       ? {}
       : { rspamdSettingsId: scanner.rspamd.settingsId }),
+    ...(scanner.rspamd.mtaTag === undefined ? {} : { rspamdMtaTag: scanner.rspamd.mtaTag }),
     builtinDataDir: scanner.builtin.dataDir ?? defaultDataDir(),
     builtinRequired: scanner.builtin.required,
     builtinMinLearned: scanner.builtin.minLearned,

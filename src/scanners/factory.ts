@@ -31,6 +31,8 @@ export interface ScannerSettings {
   readonly spamdVerb?: SpamdScanVerb;
   /** spamd: fixed `User:` for per-user preferences. */
   readonly spamdUser?: string;
+  /** rspamd `MTA-Tag` for every scan. */
+  readonly rspamdMtaTag?: string;
   /** Data directory of plain `builtin` (SQLite). */
   readonly builtinDataDir?: string;
   /** Spam score threshold of the built-in engine. */
@@ -102,6 +104,7 @@ export function createScanner(url: string, settings: ScannerSettings = {}): Scan
         ...(settings.rspamdSettingsId === undefined
           ? {}
           : { settingsId: settings.rspamdSettingsId }),
+        ...(settings.rspamdMtaTag === undefined ? {} : { mtaTag: settings.rspamdMtaTag }),
       });
     case 'builtin':
       return createBuiltinScanner(
