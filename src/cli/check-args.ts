@@ -22,6 +22,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { HeaderField } from '../message/message.ts';
 import type { RawEnvelope } from '../message/parse-raw.ts';
+import { ENVELOPE_OPTIONS } from './envelope-options.ts';
 import { CliUsageError } from './output.ts';
 
 /** Largest message read by default (64 MiB); a larger one is passed on unscanned, whole. */
@@ -81,16 +82,7 @@ export interface VerdictArgs {
 export type CheckArgs = PipeArgs | VerdictArgs | { readonly kind: 'help' };
 
 const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  config: { type: 'string', short: 'c' },
-  scanner: { type: 'string', multiple: true },
-  from: { type: 'string' },
-  rcpt: { type: 'string', multiple: true },
-  ip: { type: 'string' },
-  helo: { type: 'string' },
-  hostname: { type: 'string' },
-  auth: { type: 'string' },
-  'queue-id': { type: 'string' },
+  ...ENVELOPE_OPTIONS,
   'no-env': { type: 'boolean' },
   exitcode: { type: 'boolean', short: 'E' },
   'reject-text': { type: 'boolean' },

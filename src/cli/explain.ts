@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.ts';
 import { loadConfiguredAccessMap } from '../daemon/daemon.ts';
 import { messageFromRaw, type RawEnvelope } from '../message/parse-raw.ts';
 import { NoInputError } from './check.ts';
+import { ENVELOPE_OPTIONS } from './envelope-options.ts';
 import { explainMessage } from './explain-run.ts';
 import { explanationText } from './explain-text.ts';
 import { CliUsageError, print } from './output.ts';
@@ -37,16 +38,7 @@ Exit: 0 report printed (whatever the verdict), 64 usage, 66 no input, 78 configu
 (a bad --scanner URL included, as for run).`;
 
 const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  config: { type: 'string', short: 'c' },
-  scanner: { type: 'string', multiple: true },
-  from: { type: 'string' },
-  rcpt: { type: 'string', multiple: true },
-  ip: { type: 'string' },
-  helo: { type: 'string' },
-  hostname: { type: 'string' },
-  auth: { type: 'string' },
-  'queue-id': { type: 'string' },
+  ...ENVELOPE_OPTIONS,
   json: { type: 'boolean' },
   'show-message': { type: 'boolean' },
 } as const;
