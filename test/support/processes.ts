@@ -170,3 +170,23 @@ export function tail(file: string, lines = 30): string {
     return `(no ${file})`;
   }
 }
+
+/** Wraps `fn` so that it runs once; later calls get the first call's promise. */
+export function onlyOnce(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => {
+    result ??= fn();
+    return result;
+  };
+}
+
+const guarded = new WeakSet<Set<Daemon>>();
+
+/** If the process exits without stopping them (a crash, a forgotten after()), SIGTERM these daemons. */
+export function killOnExit(running: Set<Daemon>): void {
+  if (guarded.has(running)) return;
+  guarded.add(running);
+  process.once('exit', () => {
+    for (const daemon of running) if (!daemon.hasExited()) daemon.child.kill('SIGTERM');
+  });
+}

@@ -16,6 +16,8 @@ import {
   type Daemon,
   findBinary,
   freeTcpPort,
+  killOnExit,
+  onlyOnce,
   spawnDaemon,
   stopDaemon,
   tail,
@@ -50,13 +52,12 @@ export function redisTcpArgs(port: number, dir: string): string[] {
 }
 
 const running = new Set<Daemon>();
-let exitHookInstalled = false;
 
 /** Starts redis-server; resolves once it answers PING (default wait 10 s). */
 export async function startRedis(timeoutMs = 10_000): Promise<RedisServer> {
   const why = redisAvailable();
   if (why !== null) throw new Error(why);
-  installExitHook();
+  killOnExit(running);
   const dir = mkdtempSync(join(tmpdir(), 'spamward-redis-'));
   const logFile = join(dir, 'redis.log');
   const port = await freeTcpPort();
@@ -68,7 +69,7 @@ export async function startRedis(timeoutMs = 10_000): Promise<RedisServer> {
     logFile,
   );
   running.add(daemon);
-  const stop = once_(async () => {
+  const stop = onlyOnce(async () => {
     await stopDaemon(daemon);
     running.delete(daemon);
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
@@ -112,23 +113,6 @@ function pong(port: number): Promise<boolean> {
       reply += chunk.toString('latin1');
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
-  });
-}
-
-function once_(fn: () => Promise<void>): () => Promise<void> {
-  let result: Promise<void> | undefined;
-  return () => {
-    result ??= fn();
-    return result;
-  };
-}
-
-/** If the process exits without stop() (a crash, a forgotten after()), still end our servers. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const daemon of running) if (!daemon.hasExited()) daemon.child.kill('SIGTERM');
   });
 }
 

@@ -19,6 +19,8 @@ import {
   findBinary,
   freeDnsPort,
   freeTcpPort,
+  killOnExit,
+  onlyOnce,
   spawnDaemon,
   stopDaemon,
   systemUser,
@@ -112,13 +114,12 @@ export function getRspamd(options: { readonly redis?: boolean } = {}): Promise<R
 }
 
 const running = new Set<Daemon>();
-let exitHookInstalled = false;
 
 /** Starts redis (unless `redis: false`), the DNS stub and rspamd; resolves once rspamd answers. */
 export async function startRspamd(options: StartRspamdOptions = {}): Promise<RspamdServer> {
   const why = rspamdAvailable();
   if (why !== null && process.env[RSPAMD_ENV.redis.url] === undefined) throw new Error(why);
-  installExitHook();
+  killOnExit(running);
   const user = process.getuid?.() === 0 ? systemUser(RSPAMD_USER) : null;
   const cacheDir =
     options.cacheDir ??
@@ -181,7 +182,7 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
       dir,
       logFile: join(dir, 'log', 'rspamd.log'),
       env: { [names.url]: url, [names.controller]: controllerUrl, [names.password]: password },
-      stop: once_(stopAll),
+      stop: onlyOnce(stopAll),
     };
   } catch (error) {
     const logs = daemons.map((d) => `--- ${d.name}.log ---\n${tail(join(dir, `${d.name}.log`))}`);
@@ -230,23 +231,6 @@ function chownTree(path: string, uid: number, gid: number): void {
     if (entry.isDirectory()) chownTree(child, uid, gid);
     else chownSync(child, uid, gid);
   }
-}
-
-function once_(fn: () => Promise<void>): () => Promise<void> {
-  let result: Promise<void> | undefined;
-  return () => {
-    result ??= fn();
-    return result;
-  };
-}
-
-/** If the process exits without stop() (a crash, a forgotten after()), still end our daemons. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const daemon of running) if (!daemon.hasExited()) daemon.child.kill('SIGTERM');
-  });
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
