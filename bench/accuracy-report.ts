@@ -88,3 +88,67 @@ export function markdown(r: AccuracyResults): string {
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
   ].join('\n');
 }
+
+/** One engine's row of the side-by-side run (bench/accuracy-peers.ts). */
+export interface PeerRow extends Rates {
+  /** e.g. `spamd + Bayes`. */
+  readonly label: string;
+  readonly engine: string;
+  /** What counted as "flagged as spam" for this engine. */
+  readonly spamRule: string;
+  /** Requests in flight while classifying. */
+  readonly concurrency: number;
+  readonly scanSeconds: number;
+  /** Test messages per wall-clock second. */
+  readonly scanPerSecond: number;
+  /** CPU time of the engine's processes per test message, in ms (null when not measurable). */
+  readonly cpuMsPerMessage: number | null;
+  /** Test messages with a Bayes symbol in the verdict. */
+  readonly bayesVoted: number;
+  /** How many test verdicts had each action, for ham and for spam. */
+  readonly actions: {
+    readonly ham: Readonly<Record<string, number>>;
+    readonly spam: Readonly<Record<string, number>>;
+  };
+  /** How the engine was trained before this pass, or null (rules only). */
+  readonly training: {
+    readonly method: string;
+    readonly seconds: number;
+    readonly learned: number;
+    readonly denied: number;
+    readonly failed: number;
+  } | null;
+}
+
+/** The side-by-side rows as one Markdown table, one column per engine. */
+export function peersMarkdown(rows: readonly PeerRow[]): string {
+  const cell = (f: (r: PeerRow) => string): string => rows.map((r) => ` ${f(r)} |`).join('');
+  const line = (name: string, f: (r: PeerRow) => string): string => `| ${name} |${cell(f)}`;
+  const count = (n: number, of: number): string => `${pct(n / of)} (${n} of ${of})`;
+  return [
+    `|  |${cell((r) => r.label)}`,
+    `|---|${rows.map(() => '---|').join('')}`,
+    line('Spam when', (r) => r.spamRule),
+    line('Accuracy', (r) => pct(r.accuracy)),
+    line('False positives (ham → spam)', (r) => count(r.falsePositives, r.ham)),
+    line('False negatives (spam → ham)', (r) => count(r.falseNegatives, r.spam)),
+    line('Hard ham flagged', (r) => count(r.hardHam.flagged, r.hardHam.messages)),
+    line('Bayes symbol in verdict', (r) => `${r.bayesVoted} of ${r.messages}`),
+    line(
+      'Classification speed',
+      (r) =>
+        `${r.scanPerSecond.toFixed(r.scanPerSecond < 100 ? 1 : 0)} msg/s (${r.concurrency} in flight)`,
+    ),
+    line('Training method', (r) => r.training?.method ?? '–'),
+    line('Engine CPU per message', (r) =>
+      r.cpuMsPerMessage === null ? '–' : `${r.cpuMsPerMessage.toFixed(1)} ms`,
+    ),
+    line('Training', (r) =>
+      r.training === null
+        ? '– (untrained)'
+        : `${r.training.seconds.toFixed(0)} s, ${r.training.learned} learned` +
+          (r.training.denied > 0 ? `, ${r.training.denied} refused (already in class)` : '') +
+          (r.training.failed > 0 ? `, ${r.training.failed} failed` : ''),
+    ),
+  ].join('\n');
+}

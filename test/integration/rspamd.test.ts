@@ -178,6 +178,18 @@ describe('rspamd 3.4 (real server)', () => {
     assert.deepEqual(await scanner.learn('ham', request, signal()), { learned: true });
   });
 
+  it('a message the learn conditions refuse (204, too few tokens) is "not learned", not an error, once the classifier has learned', async (t) => {
+    const trained = await scannerFor(t);
+    if (trained === undefined) return;
+    await trained.learn('ham', { message: uniqueMessage(), envelope }, signal());
+    const tiny: ScanRequest = { message: Buffer.from('Subject: hi\r\n\r\nok\r\n'), envelope };
+    assert.deepEqual(await trained.learn('spam', tiny, signal()), { learned: false });
+    // A fresh client has no history: it asks /stat, which shows a classifier with data.
+    const fresh = await scannerFor(t);
+    assert.ok(fresh !== undefined);
+    assert.deepEqual(await fresh.learn('spam', tiny, signal()), { learned: false });
+  });
+
   it('a wrong controller password → LearnUnsupportedError', async (t) => {
     const scanner = await scannerFor(t, { password: 'not-the-password' });
     if (scanner === undefined) return;

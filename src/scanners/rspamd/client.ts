@@ -75,6 +75,8 @@ interface Target {
 
 /** A Scanner backed by one rspamd server. */
 export class RspamdScanner implements Scanner {
+  /** Set once a learn call succeeded: a later 204 is then a refusal, not a missing backend. */
+  #canLearn = false;
   readonly url: string;
   private readonly worker: Target;
   private readonly controller: Target;
@@ -161,7 +163,34 @@ export class RspamdScanner implements Scanner {
     const headers = buildEnvelopeHeaders(request.envelope);
     if (this.options.password !== undefined) headers['Password'] = this.options.password;
     const reply = await this.send(this.controller, post(path, headers, request.message), signal);
+    if (reply.status === 200 || reply.status === 208) this.#canLearn = true;
+    // 204 means either "no classifier can learn" (no Redis backend) or "this message was refused
+    // by the learn conditions" (already in that class at ≥ 95 %, too few tokens): same words.
+    // A classifier that has learned before, here or per /stat, can only mean the second.
+    if (reply.status === 204 && (this.#canLearn || (await this.#hasLearned(headers, signal)))) {
+      this.#canLearn = true;
+      return { learned: false };
+    }
     return learnResult(where, reply);
+  }
+
+  /** Whether the controller's classifier has a backend that has stored data (GET /stat). */
+  async #hasLearned(headers: RspamdHeaders, signal: AbortSignal): Promise<boolean> {
+    const auth = headers['Password'] === undefined ? {} : { Password: headers['Password'] };
+    const reply = await this.send(
+      this.controller,
+      { method: 'GET', path: '/stat', headers: auth },
+      signal,
+    );
+    if (reply.status !== 200) return false;
+    try {
+      const stat = JSON.parse(reply.body.toString('utf8')) as { statfiles?: unknown };
+      // rspamd lists a statfile per class once its backend has stored something; without a
+      // backend (no Redis) the list stays empty.
+      return Array.isArray(stat.statfiles) && stat.statfiles.length > 0;
+    } catch {
+      return false;
+    }
   }
 
   private send(to: Target, request: ExchangeRequest, signal: AbortSignal): Promise<ExchangeReply> {
