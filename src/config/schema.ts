@@ -54,6 +54,17 @@ export const ConfigSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('evaluate and log everything, but change and reject nothing'),
+  metrics: z
+    .strictObject({
+      listen: z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:9101')
+        .nullable()
+        .default(null)
+        .describe('serve Prometheus metrics on http://HOST:PORT/metrics; null: off'),
+    })
+    .prefault({})
+    .describe('Prometheus metrics'),
   milter: z
     .strictObject({
       maxFrameBytes: bytes(

@@ -2,6 +2,8 @@
  * The composition root: config → logger → scanners → policy → filter → milter server. Nothing
  * below reads config or logs on its own; everything is passed down from here.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { ConfigError } from '../config/errors.ts';
@@ -22,6 +24,7 @@ import { ConfiguredPolicy } from '../policy/policy.ts';
 import { randomRef } from '../policy/replies.ts';
 import type { Logger } from '../shared/logger.ts';
 import { VERSION } from '../version.ts';
+import { createMetrics, type Metrics, serveMetrics } from './metrics.ts';
 import { plannedIdentity, runningAsRoot, switchTo } from './privileges.ts';
 import { buildScannerPool, defaultDataDir } from './scanner-pool.ts';
 
@@ -101,7 +104,11 @@ async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
 }
 
 /** The connection settings a configuration asks for, around its filtering. */
-function connectionOptions(config: Config, filtering: Filtering): ConnectionOptions {
+function connectionOptions(
+  config: Config,
+  filtering: Filtering,
+  metrics: Metrics,
+): ConnectionOptions {
   const { rcptGate } = filtering;
   return {
     session: {
@@ -115,6 +122,7 @@ function connectionOptions(config: Config, filtering: Filtering): ConnectionOpti
     progressIntervalMs: config.milter.progressIntervalMs,
     onFilterError: filtering.onFilterError,
     trace: config.milter.trace,
+    onDecision: (decision, ms) => metrics.observe(decision, ms),
   };
 }
 
@@ -135,8 +143,15 @@ export async function loadConfiguredAccessMap(config: Config): Promise<AccessMap
   }
 }
 
+/** Starts the metrics endpoint on `HOST:PORT` (brackets around an IPv6 host). */
+function startMetrics(metrics: Metrics, listen: string): Promise<Server> {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return serveMetrics(metrics, host, Number(listen.slice(colon + 1)));
+}
+
 /** Keys a reload cannot change: the listener is bound once. */
-const RESTART_KEYS = ['socket', 'socketMode', 'socketGroup'] as const;
+const RESTART_KEYS = ['socket', 'socketMode', 'socketGroup', 'user', 'group'] as const;
 
 /** Builds everything and starts listening. */
 export async function startDaemon(
@@ -146,13 +161,15 @@ export async function startDaemon(
   log.info({ version: VERSION }, 'starting spamward');
   const identity = await plannedIdentity(config);
   let filtering = await buildFiltering(config, log);
+  // One registry for the daemon's life: counters survive reloads.
+  const metrics = createMetrics();
   const server = new MilterServer(
     filtering.filter,
     {
       address: parseSocketAddress(config.socket),
       unixMode: Number.parseInt(config.socketMode, 8),
       ...(config.socketGroup === undefined ? {} : { unixGroup: config.socketGroup }),
-      connection: connectionOptions(config, filtering),
+      connection: connectionOptions(config, filtering, metrics),
     },
     log,
   );
@@ -167,6 +184,12 @@ export async function startDaemon(
   } else if (runningAsRoot()) {
     log.warn({}, 'running as root (allowRoot)');
   }
+  const metricsServer =
+    config.metrics.listen === null ? undefined : await startMetrics(metrics, config.metrics.listen);
+  if (metricsServer !== undefined) {
+    const where = metricsServer.address() as AddressInfo;
+    log.info({ metrics: `http://${where.address}:${where.port}/metrics` }, 'metrics listening');
+  }
   const socket = formatSocketAddress(bound);
   log.info({ socket }, 'listening');
   let running = config;
@@ -179,17 +202,19 @@ export async function startDaemon(
       );
       await server.close(running.milter.shutdownGraceMs);
       await filtering.close();
+      metricsServer?.close();
       log.info({}, 'stopped');
     },
     async reload(next: Config): Promise<void> {
       const fresh = await buildFiltering(next, log);
       const previous = filtering;
       const draining = server.settled(); // the connections that may still use `previous`
-      server.replace(fresh.filter, connectionOptions(next, fresh));
+      server.replace(fresh.filter, connectionOptions(next, fresh, metrics));
       filtering = fresh;
       // The old scanners stay open for the connections that began with them, then go.
       void draining.then(() => previous.close());
-      const unchanged = RESTART_KEYS.filter((key) => next[key] !== running[key]);
+      const unchanged: string[] = RESTART_KEYS.filter((key) => next[key] !== running[key]);
+      if (next.metrics.listen !== running.metrics.listen) unchanged.push('metrics.listen');
       if (unchanged.length > 0)
         log.warn({ keys: unchanged }, 'listener settings changed; they apply after a restart');
       log.level = next.logLevel;

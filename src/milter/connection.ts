@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   readonly onFilterError: (error: unknown, message: Message) => Decision;
   /** Log every command and reply at debug level (`--verbose`); sizes only for content. */
   readonly trace?: boolean;
+  /** Told of every decided message (the metrics). */
+  readonly onDecision?: (decision: Decision, ms: number) => void;
 }
 
 /** What the server shares with each connection. */
@@ -166,6 +168,8 @@ async function runFilter(
   for (const { what, reason } of refused) {
     log.warn({ id: message.id, what, reason }, 'part of the decision not applied');
   }
+  const ms = performance.now() - started;
+  options.onDecision?.(decision, ms);
   log.info(
     {
       id: message.id,
@@ -174,7 +178,7 @@ async function runFilter(
       from: message.sender?.address,
       rcpt: message.recipients.map((r) => r.address),
       verdict: decision.verdict.kind,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(ms),
       bodyBytes: message.bodyBytes,
       truncated: message.bodyTruncated,
       ...decision.notes,
