@@ -141,7 +141,8 @@ function lines(
 }
 
 /** A port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -153,14 +154,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Polls until the port accepts a connection; fails after 20 s or when the daemon exits. */
-async function waitForPort(port: number, exited: Promise<string>): Promise<void> {
+/** Polls until the port accepts a connection; fails after 20 s or when the process exits. */
+export async function waitForPort(port: number, exited: Promise<string>): Promise<void> {
   let gone: string | undefined;
   void exited.then((how) => {
     gone = how;
   });
   for (let attempt = 0; attempt < 400; attempt++) {
-    if (gone !== undefined) throw new Error(`the daemon exited (${gone}) before listening`);
+    if (gone !== undefined) throw new Error(`the process exited (${gone}) before listening`);
     const up = await new Promise<boolean>((resolve) => {
       const probe = connect({ port, host: '127.0.0.1' });
       probe.once('connect', () => {
@@ -172,5 +173,18 @@ async function waitForPort(port: number, exited: Promise<string>): Promise<void>
     if (up) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`the daemon did not listen on port ${port} within 20 s`);
+  throw new Error(`nothing listened on port ${port} within 20 s`);
+}
+
+/** `git describe` of the checkout, for the results. */
+export function revision(): string {
+  try {
+    const rev = execFileSync('git', ['describe', '--always', '--dirty'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    return `git ${rev.trim()}`;
+  } catch {
+    return 'unknown revision';
+  }
 }

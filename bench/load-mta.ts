@@ -44,7 +44,15 @@ export interface LoadOptions {
   readonly version: string;
   /** A connection silent this long fails (default 10 s). */
   readonly timeoutMs?: number;
+  /** Judges the end-of-message replies (default: the daemon's exact verdict, `checkVerdict`). */
+  readonly check?: EomCheck;
 }
+
+/** Null when the end-of-message replies are right, 'reject' when right and a refusal, else why not. */
+export type EomCheck = (
+  replies: readonly Response[],
+  message: CorpusMessage,
+) => string | 'reject' | null;
 
 /** What one load run measured. */
 export interface LoadResult {
@@ -137,6 +145,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     throw new RangeError('runLoad needs a count or a duration');
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const check: EomCheck =
+    options.check ??
+    ((replies, message) =>
+      checkVerdict(replies, message.expect, options.version) ??
+      (message.expect === 'reject' ? 'reject' : null));
   const samples: number[] = [];
   const errorSamples = new Set<string>();
   const closing = new Set<Promise<void>>();
@@ -171,10 +184,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           const from = k === 0 ? begun : performance.now();
           const env = { ...session.env, queueId: k === 0 ? session.env.queueId : queueId() };
           const replies = await runSteps(conn, peer.messageSteps(message, env));
-          const bad = checkVerdict(replies, message.expect, options.version);
-          if (bad === null) {
+          const bad = check(replies, message);
+          if (bad === null || bad === 'reject') {
             samples.push(performance.now() - from);
-            if (message.expect === 'reject') rejected++;
+            if (bad === 'reject') rejected++;
           } else fail(`${message.name}: ${bad}`);
           conn.write([ABORT_PACKET]);
           index = k + 1 < options.messagesPerConnection ? claim() : -1;

@@ -14,15 +14,7 @@ import { parseArgs } from 'node:util';
 import type { Response } from '../src/milter/responses.ts';
 import type { Scanner, ScanRequest } from '../src/scanners/scanner.ts';
 import { type CorpusMessage, loadCorpus } from './corpus.ts';
-import {
-  type LoadResult,
-  openSession,
-  packageVersion,
-  queueId,
-  runSteps,
-  standardMessages,
-} from './load-mta.ts';
-import { ABORT_PACKET, QUIT_PACKET } from './postfix.ts';
+import { type LoadResult, packageVersion, queueId, runLoad, standardMessages } from './load-mta.ts';
 import { latency, shuffled } from './stats.ts';
 import { describe } from './verdict.ts';
 
@@ -80,65 +72,13 @@ export function checkEom(
   return `expected one Spamward ${version} stamp, then continue: ${describe(replies)}`;
 }
 
-/** Runs one milter load run (load-mta.ts's loop); per-message failures are counted, not thrown. */
-export async function runCheckedLoad(options: CheckedLoadOptions): Promise<LoadResult> {
-  const host = '127.0.0.1';
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const samples: number[] = [];
-  const errorSamples = new Set<string>();
-  const closing = new Set<Promise<void>>();
-  let claimed = 0;
-  let errors = 0;
-  let rejected = 0;
-  let connections = 0;
-  const started = performance.now();
-  const cpuStart = process.cpuUsage();
-  const stopAt = started + (options.durationMs ?? Infinity);
-  const claim = (): number =>
-    claimed >= options.count || performance.now() >= stopAt ? -1 : claimed++;
-  const fail = (error: unknown): void => {
-    errors++;
-    if (errorSamples.size < 5)
-      errorSamples.add(error instanceof Error ? error.message : String(error));
-  };
-  const worker = async (): Promise<void> => {
-    let index = claim();
-    while (index >= 0) {
-      const begun = performance.now();
-      let session: Awaited<ReturnType<typeof openSession>> | undefined;
-      try {
-        session = await openSession(options.port, host, timeoutMs);
-        connections++;
-        const { conn, peer } = session;
-        for (let k = 0; ; k++) {
-          const message = options.messages[index % options.messages.length] as CorpusMessage;
-          const from = k === 0 ? begun : performance.now();
-          const env = { ...session.env, queueId: k === 0 ? session.env.queueId : queueId() };
-          const replies = await runSteps(conn, peer.messageSteps(message, env));
-          const bad = checkEom(replies, options.check, options.version);
-          if (bad === null || bad === 'reject') {
-            samples.push(performance.now() - from);
-            if (bad === 'reject') rejected++;
-          } else fail(`${message.name}: ${bad}`);
-          conn.write([ABORT_PACKET]);
-          index = k + 1 < options.messagesPerConnection ? claim() : -1;
-          if (index < 0) break;
-        }
-        const closed = conn.finish(QUIT_PACKET, timeoutMs);
-        closing.add(closed);
-        void closed.then(() => closing.delete(closed));
-      } catch (error) {
-        session?.conn.destroy();
-        fail(error);
-      }
-      index = claim();
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const elapsedMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuStart);
-  await Promise.all(closing);
-  return result(samples, errors, errorSamples, rejected, connections, elapsedMs, cpu);
+/** Runs one milter load run with load-mta.ts's loop and `check` at end-of-message. */
+export function runCheckedLoad(options: CheckedLoadOptions): Promise<LoadResult> {
+  return runLoad({
+    ...options,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    check: (replies) => checkEom(replies, options.check, options.version),
+  });
 }
 
 /** Scans `count` messages (round-robin) with `scanner`, `concurrency` at a time, timing each. */

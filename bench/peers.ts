@@ -16,7 +16,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,7 +24,15 @@ import type { Scanner } from '../src/scanners/scanner.ts';
 import { startRspamd } from '../test/support/rspamd-server.ts';
 import { startSpamd } from '../test/support/spamd-server.ts';
 import type { CorpusMessage } from './corpus.ts';
-import { type BenchDaemon, distIsStale, ROOT, startDaemon } from './daemon.ts';
+import {
+  type BenchDaemon,
+  distIsStale,
+  freePort,
+  ROOT,
+  revision,
+  startDaemon,
+  waitForPort,
+} from './daemon.ts';
 import { type LoadResult, packageVersion, standardMessages } from './load-mta.ts';
 import { type Check, runCheckedLoad, runScannerLoad, scanMessages } from './peers-load.ts';
 import { cpuMs, machine } from './proc.ts';
@@ -195,34 +202,6 @@ function addedLatency(p: Pair): string {
   return `${added.toFixed(2)} ms${added <= 1 ? ' ✅' : ' ❌'} (pairs ${range(diffs, (x) => x.toFixed(2))})`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const probe = connect({ port, host: '127.0.0.1' });
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on port ${port} after 10 s`);
-}
-
 /** Builds and starts the C null milter on a free loopback port. */
 async function startNullMilter(): Promise<{
   child: ChildProcess;
@@ -238,7 +217,10 @@ async function startNullMilter(): Promise<{
   const child = spawn(binary, [`inet:${port}@127.0.0.1`], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (chunk: Buffer) => say(`null-milter: ${chunk.toString().trim()}`));
   process.once('exit', () => child.kill('SIGKILL'));
-  await waitForPort(port);
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(`exit ${code ?? signal}`)),
+  );
+  await waitForPort(port, exited);
   return { child, port, dir, command: `cc ${build.join(' ')}`.replace(dir, '<tmp>') };
 }
 
@@ -522,14 +504,6 @@ async function main(): Promise<void> {
     ...out,
   ].join('\n');
   process.stdout.write(`${text}\n`);
-}
-
-function revision(): string {
-  try {
-    return `git ${execFileSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT, encoding: 'utf8' }).trim()}`;
-  } catch {
-    return 'unknown revision';
-  }
 }
 
 main().catch((error: unknown) => {

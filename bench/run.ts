@@ -1,16 +1,6 @@
-/**
- * `npm run bench`: starts Spamward, warms it up, drives it with the load generator at each
- * concurrency in both connection modes, probes idle-session memory on a fresh daemon, and prints
- * the results as Markdown (`--write` also puts them in BENCHMARKS.md under today's date).
- *
- * Options: --write, --count N (messages per run, default 2000), --repeat N (runs per row,
- * default 5), --warmup N (default 2000), --concurrency 1,4,16,64, --modes 1,10, --sessions 500,
- * --tsx (run src/ through tsx instead of dist/), --log-level warn, --cpu-prof DIR.
- */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BenchDaemon, distIsStale, ROOT, startDaemon } from './daemon.ts';
+import { type BenchDaemon, distIsStale, ROOT, revision, startDaemon } from './daemon.ts';
 import { idleProbe } from './idle-probe.ts';
 import { type LoadResult, packageVersion, runLoad, standardMessages } from './load-mta.ts';
 import { cpuMs, machine, machineCpuMs, memory, resetPeak, sampleRss } from './proc.ts';
@@ -202,18 +192,6 @@ function load(
     messages,
     version,
   });
-}
-
-function revision(): string {
-  try {
-    const rev = execFileSync('git', ['describe', '--always', '--dirty'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    return `git ${rev.trim()}`;
-  } catch {
-    return 'unknown revision';
-  }
 }
 
 main().catch((error: unknown) => {
