@@ -21,19 +21,19 @@ static sfsistat nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr) {
   (void)ctx;
   (void)host;
   (void)addr;
-  return SMFIS_CONTINUE;
+  return SMFIS_NOREPLY;
 }
 
 static sfsistat nm_helo(SMFICTX *ctx, char *helo) {
   (void)ctx;
   (void)helo;
-  return SMFIS_CONTINUE;
+  return SMFIS_NOREPLY;
 }
 
 static sfsistat nm_envfrom(SMFICTX *ctx, char **argv) {
   (void)ctx;
   (void)argv;
-  return SMFIS_CONTINUE;
+  return SMFIS_NOREPLY;
 }
 
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv) {
@@ -42,7 +42,7 @@ static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv) {
   return SMFIS_CONTINUE;
 }
 
-/* Headers and end-of-headers are negotiated without replies (SMFIP_NR_HDR, SMFIP_NR_EOH). */
+/* CONNECT, HELO, MAIL, headers and end-of-headers are negotiated without replies (SMFIP_NR_*). */
 static sfsistat nm_header(SMFICTX *ctx, char *name, char *value) {
   (void)ctx;
   (void)name;
@@ -85,7 +85,8 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
   (void)f0;
   (void)f2;
   (void)f3;
-  unsigned long want = SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_HDR_LEADSPC | SMFIP_SKIP;
+  unsigned long want = SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+                       SMFIP_NR_EOH | SMFIP_HDR_LEADSPC | SMFIP_SKIP;
   *pf0 = 0;
   *pf1 = want & f1;
   *pf2 = 0;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { decodeEncodedWords } from './decode-word.ts';
 import { encodeHeaderText, encodeWords, MAX_ENCODED_WORD, sanitizeText } from './encode-word.ts';
 
@@ -118,7 +119,55 @@ describe('sanitizeText', () => {
     assert.equal(sanitizeText('😀'.repeat(10), 5), '😀😀...');
     assert.equal(sanitizeText('abc', 2), 'ab');
   });
+
+  it('keeps clean text as is, and agrees with a character-by-character reference on any input', () => {
+    const text = 'BAYES_00 Bayes spam probability is 0 to 1%';
+    assert.equal(sanitizeText(text), text);
+    const piece = fc.oneof(
+      fc.string({ unit: 'grapheme-ascii' }),
+      fc.constantFrom(' ', '  ', '\t', '\r\n', '\0', '\x7f', '\x9b', '\u00a0', '\u2028', '\u202e'),
+      fc.constantFrom('\ud800', '\udc00', '😀', 'é', '\ufeff'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 30 }),
+        fc.integer({ min: 0, max: 40 }),
+        (parts, max) => {
+          const input = parts.join('');
+          assert.equal(sanitizeText(input, max), referenceSanitize(input, max));
+        },
+      ),
+      { seed: 4242, numRuns: 2000 },
+    );
+  });
 });
+
+/** The first, unit-by-unit implementation of sanitizeText, kept as the reference for the fast one. */
+function referenceSanitize(text: string, maxLength: number): string {
+  const invisible = (code: number): boolean =>
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0xfeff;
+  const clean = text
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(/[\t\n\v\f\r\u0085\u2028\u2029]/g, ' ')
+    .split('')
+    .filter((unit) => !invisible(unit.charCodeAt(0)))
+    .join('')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const chars = Array.from(clean);
+  if (chars.length <= maxLength) return clean;
+  if (maxLength <= 3) return chars.slice(0, Math.max(0, maxLength)).join('');
+  return `${chars
+    .slice(0, maxLength - 3)
+    .join('')
+    .trimEnd()}...`;
+}
 
 describe('decodeEncodedWords', () => {
   it('decodes Q and B, drops whitespace between adjacent words, keeps it elsewhere', () => {

@@ -21,6 +21,11 @@ export type WordEncoding = 'Q' | 'B' | 'auto';
 // Line breaks and other vertical space become a plain space; tabs too (we collapse runs anyway).
 const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** C0/C1 controls, DEL, bidi marks, overrides and isolates (they reorder what a reader sees), BOM. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const INVISIBLE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/** Printable ASCII words separated by single spaces, nothing at the ends: what sanitizing yields. */
+const ALREADY_CLEAN = /^(?:[\x21-\x7e]+(?: [\x21-\x7e]+)*)?$/;
 
 /**
  * Cleans scanner- or user-provided text for use inside a header: CR, LF, tabs and other breaks
@@ -28,12 +33,12 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * the ends are trimmed, and the result is capped at `maxLength` code points (ending in `...`).
  */
 export function sanitizeText(text: string, maxLength: number = DEFAULT_TEXT_LIMIT): string {
+  // Most scanner text (rule names, descriptions) is already clean: skip the rebuilding.
+  if (text.length <= maxLength && ALREADY_CLEAN.test(text)) return text;
   const clean = text
     .replace(LONE_SURROGATE, '\ufffd')
     .replace(BREAKS, ' ')
-    .split('')
-    .filter((unit) => !isInvisible(unit.charCodeAt(0)))
-    .join('')
+    .replace(INVISIBLE, '')
     .replace(/\s+/g, ' ')
     .trim();
   const chars = Array.from(clean);
@@ -43,19 +48,6 @@ export function sanitizeText(text: string, maxLength: number = DEFAULT_TEXT_LIMI
     .slice(0, maxLength - 3)
     .join('')
     .trimEnd()}...`;
-}
-
-/** C0/C1 controls, DEL, bidi marks, overrides and isolates (they reorder what a reader sees), BOM. */
-function isInvisible(code: number): boolean {
-  return (
-    code < 0x20 ||
-    (code >= 0x7f && code <= 0x9f) ||
-    code === 0x200e ||
-    code === 0x200f ||
-    (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069) ||
-    code === 0xfeff
-  );
 }
 
 /** True when text can go into a header as it is: printable ASCII that cannot be mistaken for an encoded-word. */

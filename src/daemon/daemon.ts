@@ -42,8 +42,8 @@ export interface Daemon {
 }
 
 /**
- * What we ask of the MTA: every modification the decision model can express, the content steps
- * without per-header replies, and the macros a spam filter uses. DATA is not needed at all.
+ * What we ask of the MTA: every modification the decision model can express, no replies where
+ * the answer is always CONTINUE, and the macros a spam filter uses. DATA is not needed at all.
  */
 export const WISHES: NegotiationWishes = {
   actions:
@@ -56,7 +56,9 @@ export const WISHES: NegotiationWishes = {
     Action.ChgFrom |
     Action.Quarantine,
   skipSteps: Proto.NoData,
-  noReply: Proto.NrHdr | Proto.NrEoh,
+  // CONNECT, HELO and MAIL are always CONTINUE (everything is judged at end-of-message), so not
+  // answering them saves three round trips a message; RCPT keeps its reply (the recipient gate).
+  noReply: Proto.NrConn | Proto.NrHelo | Proto.NrMail | Proto.NrHdr | Proto.NrEoh,
   leadingSpace: true,
   macros: {
     0: 'j _ {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_name} {client_ptr} {client_port} v',

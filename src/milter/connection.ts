@@ -71,8 +71,14 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
   const { options, log } = ctx;
   const session = new MilterSession(options.session);
   const decoder = new FrameDecoder(options.maxFrameBytes);
-  const closed = new AbortController();
-  socket.once('close', () => closed.abort(new ConnectionClosedError()));
+  // The filter run in progress, if any: a close aborts it. (No error is made otherwise: an Error
+  // and its stack trace for every closed connection is a measurable cost.)
+  let running: AbortController | undefined;
+  let socketClosed = false;
+  socket.once('close', () => {
+    socketClosed = true;
+    running?.abort(new ConnectionClosedError());
+  });
   // Replies are small and the MTA waits for each: never let Nagle hold one back.
   socket.setNoDelay(true);
   socket.setTimeout(options.idleTimeoutMs, () => {
@@ -89,7 +95,11 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
   ctx.stopping.addEventListener('abort', destroyNow, { once: true });
 
   try {
-    for await (const chunk of socket as AsyncIterable<Buffer>) {
+    // We close the socket ourselves (finally below): the default iterator would destroy it with
+    // an AbortError on every early return, whose stack trace alone costs ~0.1 ms a connection.
+    for await (const chunk of socket.iterator({
+      destroyOnReturn: false,
+    }) as AsyncIterable<Buffer>) {
       for (const frame of decoder.push(chunk)) {
         const command = decodeCommand(frame);
         if (options.trace === true) log.debug({ in: traceCommand(command) }, 'milter command');
@@ -102,7 +112,10 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
             // The MTA is silent while it waits for us: the idle timer must not run meanwhile
             // (the filter has its own deadline).
             socket.setTimeout(0);
-            const replies = await runFilter(step.message, session, socket, ctx, closed.signal);
+            running = new AbortController();
+            if (socketClosed) running.abort(new ConnectionClosedError());
+            const replies = await runFilter(step.message, session, socket, ctx, running);
+            running = undefined;
             await write(socket, traced(replies, ctx));
             socket.setTimeout(options.idleTimeoutMs);
             break;
@@ -121,13 +134,14 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
   } catch (error) {
     if (error instanceof MilterProtocolError) {
       log.warn({ err: error, code: error.code }, 'milter protocol error; closing this connection');
-    } else if (!closed.signal.aborted && !ctx.stopping.aborted) {
+    } else if (!socketClosed && !ctx.stopping.aborted) {
       log.error({ err: error }, 'connection failed');
     }
     socket.destroy();
   } finally {
     ctx.draining.removeEventListener('abort', closeIfIdle);
     ctx.stopping.removeEventListener('abort', destroyNow);
+    socket.destroy();
   }
 }
 
@@ -137,16 +151,16 @@ async function runFilter(
   session: MilterSession,
   socket: Socket,
   ctx: ConnectionContext,
-  closed: AbortSignal,
+  /** Aborted by a close of the connection; here also by the deadline. */
+  run: AbortController,
 ): Promise<readonly Response[]> {
   const { options, log } = ctx;
   const started = performance.now();
-  const deadline = new AbortController();
   const timer = setTimeout(
-    () => deadline.abort(new FilterTimeoutError(options.filterTimeoutMs)),
+    () => run.abort(new FilterTimeoutError(options.filterTimeoutMs)),
     options.filterTimeoutMs,
   );
-  const signal = AbortSignal.any([deadline.signal, closed, ctx.stopping]);
+  const signal = AbortSignal.any([run.signal, ctx.stopping]);
   const progress = setInterval(() => {
     // 5 bytes; written between whole packets, so it cannot split a reply.
     socket.write(encodeResponse({ kind: 'progress' }));

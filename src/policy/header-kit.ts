@@ -15,8 +15,15 @@ import type { Verdict } from '../scanners/verdict.ts';
 export interface HeaderKit {
   /** Our verdict headers (profile from the config); `queueId` is the MTA's. */
   spamHeaders(verdict: Verdict, queueId: string): Modification[];
-  /** What the scanner itself asked to add or remove (rspamd's milter block), minus what we write. */
-  scannerHeaders(headers: readonly HeaderField[], verdict: Verdict): Modification[];
+  /**
+   * What the scanner itself asked to add or remove (rspamd's milter block), minus the headers in
+   * `ours` (what `spamHeaders` gave for this message: our rendering wins over the scanner's copy).
+   */
+  scannerHeaders(
+    headers: readonly HeaderField[],
+    verdict: Verdict,
+    ours: readonly Modification[],
+  ): Modification[];
   /** Deletions of headers of our family that arrived with the message. */
   forgedDeletions(headers: readonly HeaderField[]): Modification[];
   /** The Subject change for spam, if any. */
@@ -36,9 +43,9 @@ export function headerKit(config: Config, info: { version: string; hostname: str
     });
   return {
     spamHeaders: render,
-    scannerHeaders(headers, verdict) {
+    scannerHeaders(headers, verdict, rendered) {
       // Our own rendering wins over the scanner's copy of the same header (rspamd's milter_headers).
-      const ours = new Set(render(verdict).map((m) => ('name' in m ? m.name.toLowerCase() : '')));
+      const ours = new Set(rendered.map((m) => ('name' in m ? m.name.toLowerCase() : '')));
       const out: Modification[] = [];
       for (const remove of verdict.removeHeaders) {
         if (ours.has(remove.name.toLowerCase())) continue;

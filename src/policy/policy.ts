@@ -290,8 +290,9 @@ export class ConfiguredPolicy implements Policy {
       });
     }
     const { headers } = message;
-    const out = [...this.#forged(headers), ...this.#kit.spamHeaders(verdict, message.id)];
-    out.push(...this.#kit.scannerHeaders(headers, verdict));
+    const ours = this.#kit.spamHeaders(verdict, message.id);
+    const out = [...this.#forged(headers), ...ours];
+    out.push(...this.#kit.scannerHeaders(headers, verdict, ours));
     // rspamd's "rewrite subject", when we follow the scanner, sets its own subject instead of our tag.
     const proposed =
       this.#config.actions.followScanner && verdict.action === 'rewrite subject'

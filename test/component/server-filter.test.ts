@@ -170,7 +170,11 @@ describe('the MTA leaves while the filter runs', () => {
 
     const next = await h.connectNegotiated();
     const { steps } = await next.run([
-      { command: { kind: 'helo', name: Buffer.from('x') }, reply: true },
+      {
+        command: { kind: 'mail', address: Buffer.from('<a@example.org>'), args: [] },
+        reply: false,
+      },
+      { command: { kind: 'rcpt', address: Buffer.from('<b@example.net>'), args: [] }, reply: true },
     ]);
     assert.deepEqual(kinds(steps), ['continue']);
     await next.quit();

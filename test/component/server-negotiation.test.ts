@@ -31,7 +31,14 @@ describe('option negotiation', () => {
     // SKIP in the answer says we may send SMFIR_SKIP (past the body cap).
     assert.equal(
       reply.protocol,
-      Proto.NoData | Proto.NrHdr | Proto.NrEoh | Proto.HdrLeadSpc | Proto.Skip,
+      Proto.NoData |
+        Proto.NrConn |
+        Proto.NrHelo |
+        Proto.NrMail |
+        Proto.NrHdr |
+        Proto.NrEoh |
+        Proto.HdrLeadSpc |
+        Proto.Skip,
     );
     assert.deepEqual(reply.macros, WISHES.macros);
     await mta.quit();

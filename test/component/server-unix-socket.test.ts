@@ -34,7 +34,11 @@ describe('the unix socket', () => {
     t.after(() => h.stop());
     const mta = await h.connectNegotiated();
     const { steps } = await mta.run([
-      { command: { kind: 'helo', name: Buffer.from('x') }, reply: true },
+      {
+        command: { kind: 'mail', address: Buffer.from('<a@example.org>'), args: [] },
+        reply: false,
+      },
+      { command: { kind: 'rcpt', address: Buffer.from('<b@example.net>'), args: [] }, reply: true },
     ]);
     assert.deepEqual(kinds(steps), ['continue']);
     await mta.quit();
