@@ -92,7 +92,9 @@ export class PostfixPeer {
     if (!this.#on(Proto.NoConnect)) {
       const connect: Command = {
         kind: 'connect',
-        hostname: Buffer.from(`[${env.clientAddr}]`),
+        // The client's verified name, as in the `_` and {client_name} macros below: every milter
+        // then builds the same Received: line for its scanner.
+        hostname: Buffer.from('client.example.org'),
         family: '4',
         port: env.clientPort,
         address: Buffer.from(env.clientAddr),

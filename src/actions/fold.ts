@@ -57,10 +57,10 @@ export function foldHeader(name: string, value: string, options: FoldOptions = {
   if (!/^[ \t]/.test(continuation) || /[^\x20-\x7e\t]/.test(continuation)) {
     throw new RangeError('a continuation must start with whitespace and be printable ASCII');
   }
+  // Most values (flags, levels, short lists) fit on the first line as they are.
+  if (name.length + 2 + value.length < width && FITS_AS_IS.test(value)) return value;
   const lines = value
-    .split('')
-    .filter((unit) => !isStrayControl(unit.charCodeAt(0)))
-    .join('')
+    .replace(STRAY_CONTROL, '')
     .split(/\r\n?[ \t]*|\n[ \t]*/)
     .map((line) => line.trimEnd());
   const layout: Layout = {
@@ -100,9 +100,10 @@ function columns(prefix: string, tabWidth: number): number {
 }
 
 /** Control characters other than TAB, LF and CR (those are whitespace and line breaks here). */
-function isStrayControl(code: number): boolean {
-  return (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f;
-}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const STRAY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+/** Printable ASCII not ending in a space: folding would give it back unchanged when it fits. */
+const FITS_AS_IS = /^(?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /**
  * Greedy folding of one logical line that starts at column `start`: returns the first line's

@@ -12,7 +12,7 @@ import {
   ScanTimeoutError,
   ServerError,
 } from '../scanners/errors.ts';
-import { classifyFailure, failureOutcome } from './failure.ts';
+import { classifyFailure, failureCause, failureOutcome } from './failure.ts';
 
 describe('the failure policy', () => {
   it('sorts every failure into unavailable, timeout or error', () => {
@@ -51,5 +51,17 @@ describe('the failure policy', () => {
       action: 'reject',
       code: 'FILTER_ERROR',
     });
+  });
+
+  it('names what lies under a pool failure, down to the system error', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+      code: 'ECONNREFUSED',
+    });
+    const last = new ConnectionError('spamd://127.0.0.1:1', 'connect failed', { cause: refused });
+    assert.equal(
+      failureCause(new AllServersDownError('pool(spamd://127.0.0.1:1)', { cause: last })),
+      'SCANNER_CONNECTION_FAILED: spamd://127.0.0.1:1: connect failed <- ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    assert.equal(failureCause(new ScanTimeoutError('s', 100)), undefined);
   });
 });

@@ -52,6 +52,23 @@ export function failureOutcome(error: unknown, policy: Config['failure']): Failu
   return { failure, action: policy[failure], code };
 }
 
+/**
+ * What lies under an error, for the log: each `cause` in turn as `CODE: message` (or the message),
+ * e.g. under `SCANNER_ALL_DOWN` the last server's `SCANNER_CONNECTION_FAILED: … ECONNREFUSED`.
+ * Undefined when the error has no cause.
+ */
+export function failureCause(error: unknown): string | undefined {
+  const parts: string[] = [];
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 4; depth++) {
+    const code = typeof cause === 'object' && cause !== null && 'code' in cause ? cause.code : '';
+    const message = cause instanceof Error ? cause.message : String(cause);
+    parts.push(typeof code === 'string' && code !== '' ? `${code}: ${message}` : message);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.length === 0 ? undefined : parts.join(' <- ');
+}
+
 function isCode(error: unknown, code: string): boolean {
   return (
     typeof error === 'object' &&

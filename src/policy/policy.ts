@@ -18,7 +18,7 @@ import type { AccessMap } from './access-map.ts';
 import { containsBypassPhrase } from './bypass.ts';
 import { chooseAction } from './choose-action.ts';
 import { bareAddress, envelopeOf } from './envelope.ts';
-import { failureOutcome } from './failure.ts';
+import { failureCause, failureOutcome } from './failure.ts';
 import { type HeaderKit, headerKit } from './header-kit.ts';
 import { prefsUserOf } from './prefs-user.ts';
 import {
@@ -243,12 +243,14 @@ export class ConfiguredPolicy implements Policy {
   failed(message: Message, error: unknown): Decision {
     const ref = this.#newRef();
     const outcome = failureOutcome(error, this.#config.failure);
+    const cause = failureCause(error);
     const notes = {
       ref,
       action: outcome.action,
       failure: outcome.failure,
       code: outcome.code,
       reason: error instanceof Error ? error.message : String(error),
+      ...(cause === undefined ? {} : { cause }),
       ...(this.#config.dryRun ? { dryRun: true } : {}),
     };
     if (this.#config.dryRun) return { verdict: { kind: 'accept' }, modifications: [], notes };

@@ -111,6 +111,9 @@ export function createScanner(url: string, settings: ScannerSettings = {}): Scan
         url,
         {
           ...(settings.builtinRequired === undefined ? {} : { required: settings.builtinRequired }),
+          ...(settings.scanTimeoutMs === undefined
+            ? {}
+            : { scanTimeoutMs: settings.scanTimeoutMs }),
           ...(settings.builtinMinLearned === undefined
             ? {}
             : { minSpam: settings.builtinMinLearned, minHam: settings.builtinMinLearned }),

@@ -22,7 +22,13 @@ export function createBuiltinScanner(
       break;
     case 'redis': {
       const { kind: _, ...redis } = target;
-      store = new RedisTokenStore({ scanner: display, ...redis });
+      // With a scan timeout, Redis's own command timeout is only the backstop behind it.
+      const { scanTimeoutMs } = options;
+      store = new RedisTokenStore({
+        scanner: display,
+        ...redis,
+        ...(scanTimeoutMs === undefined ? {} : { commandTimeoutMs: scanTimeoutMs + 1000 }),
+      });
       break;
     }
     default:

@@ -5,7 +5,8 @@
  * tokens live in SQLite or Redis (see store/). Never logs; failures are ScannerErrors.
  */
 import { GTUBE } from '../../filter/gtube-filter.ts';
-import { ScanAbortedError } from '../errors.ts';
+import { abortable } from '../../shared/abortable.ts';
+import { ScanAbortedError, ScanTimeoutError } from '../errors.ts';
 import type { LearnKind, LearnResult, Scanner, ScanRequest } from '../scanner.ts';
 import { ScanAction, type ScanSymbol, type Verdict } from '../verdict.ts';
 import { BAYES_DEFAULTS, type BayesOptions, classify } from './bayes.ts';
@@ -32,10 +33,17 @@ export interface BuiltinScannerOptions {
   readonly bayes?: Partial<BayesOptions>;
   /** The header/body rules; default RULES. */
   readonly rules?: readonly Rule[];
+  /** A scan waiting longer than this for its token store fails as a timeout; default 60 s. */
+  readonly scanTimeoutMs?: number;
 }
 
 /** Defaults of the built-in engine. */
-export const BUILTIN_DEFAULTS = { required: 5, minSpam: 200, minHam: 200 } as const;
+export const BUILTIN_DEFAULTS = {
+  required: 5,
+  minSpam: 200,
+  minHam: 200,
+  scanTimeoutMs: 60_000,
+} as const;
 
 /** The symbol a GTUBE message gets: far above any threshold. */
 export const GTUBE_SYMBOL: ScanSymbol = {
@@ -53,6 +61,7 @@ export class BuiltinScanner implements Scanner {
   private readonly minHam: number;
   private readonly bayes: BayesOptions;
   private readonly rules: readonly Rule[];
+  private readonly scanTimeoutMs: number;
 
   constructor(options: BuiltinScannerOptions) {
     this.url = options.url ?? 'builtin';
@@ -62,19 +71,21 @@ export class BuiltinScanner implements Scanner {
     this.minHam = options.minHam ?? BUILTIN_DEFAULTS.minHam;
     this.bayes = { ...BAYES_DEFAULTS, ...options.bayes };
     this.rules = options.rules ?? RULES;
+    this.scanTimeoutMs = options.scanTimeoutMs ?? BUILTIN_DEFAULTS.scanTimeoutMs;
   }
 
   /** Scores one message. */
   async scan(request: ScanRequest, signal: AbortSignal): Promise<Verdict> {
     this.checkAborted(signal);
+    // A hung store (Redis that accepts and never answers) must fail as spamd or rspamd would.
+    const deadline = AbortSignal.timeout(this.scanTimeoutMs);
     const mail = await parseMail(request.message);
     this.checkAborted(signal);
     const symbols = runRules(mail, this.rules);
     // GTUBE decides alone: no store access, so the test string works even with a broken store.
     if (request.message.includes(GTUBE)) return this.verdict([GTUBE_SYMBOL, ...symbols]);
     const tokens = hashTokens(tokenize(mail));
-    const { totals, counts } = await this.store.lookup(tokens);
-    this.checkAborted(signal);
+    const { totals, counts } = await this.lookup(tokens, signal, deadline);
     if (totals.spam < this.minSpam || totals.ham < this.minHam) {
       symbols.push({
         name: 'BAYES_NOT_READY',
@@ -131,6 +142,17 @@ export class BuiltinScanner implements Scanner {
       addHeaders: [],
       removeHeaders: [],
     };
+  }
+
+  /** The store's counts, unless the caller aborts or the scan deadline passes first. */
+  private async lookup(tokens: readonly number[], signal: AbortSignal, deadline: AbortSignal) {
+    try {
+      return await abortable(this.store.lookup(tokens), AbortSignal.any([signal, deadline]));
+    } catch (error) {
+      if (signal.aborted) throw new ScanAbortedError(this.url, { cause: signal.reason });
+      if (deadline.aborted) throw new ScanTimeoutError(this.url, this.scanTimeoutMs);
+      throw error;
+    }
   }
 
   private checkAborted(signal: AbortSignal): void {
