@@ -1,0 +1,117 @@
+/**
+ * Issue 6 fault matrix, rspamd: the REAL daemon process, our fake MTA, and a fault-injecting
+ * HTTP scanner speaking rspamd's /checkv2 (test/support/fault-scanner.ts) on one port for the
+ * whole file. What each row checks (failure policy by class, timing against the scan timeout,
+ * the unscanned stamp, exact counter changes, the log line, recovery to a real verdict) and how
+ * the pool's health is handled are described in fault-matrix-spamd.test.ts and runFaultRow.
+ * rspamd adds a second oversized row: a declared Content-Length over the cap is refused from the
+ * head alone, a body without one is counted while it streams.
+ */
+import { after, before, describe, it } from 'node:test';
+import { quote } from '../support/fault-assertions.ts';
+import {
+  MAX_RESPONSE_BYTES,
+  type MatrixDaemon,
+  POLICIES,
+  startMatrixDaemon,
+} from '../support/fault-daemon.ts';
+import {
+  allDown,
+  type FaultRow,
+  runDiesMidRun,
+  runFaultRow,
+  timedOut,
+} from '../support/fault-rows.ts';
+import { type FaultScanner, startFaultScanner } from '../support/fault-scanner.ts';
+
+const tooLarge = (url: string): RegExp =>
+  new RegExp(`^${quote(url)}: answer larger than ${MAX_RESPONSE_BYTES} bytes$`);
+
+const ROWS: readonly FaultRow[] = [
+  {
+    name: 'refused (nothing listening)',
+    fault: 'refused',
+    policy: POLICIES.P1,
+    failure: 'unavailable',
+    code: 'SCANNER_ALL_DOWN',
+    reason: allDown,
+    decidedBy: 'error',
+  },
+  {
+    name: 'stalled (accepts, never answers)',
+    fault: { kind: 'stall' },
+    policy: POLICIES.P2,
+    failure: 'timeout',
+    code: 'SCANNER_SCAN_TIMEOUT',
+    reason: timedOut,
+    decidedBy: 'timeout',
+  },
+  {
+    name: 'reset mid-reply (half the answer, then RST)',
+    fault: { kind: 'reset' },
+    policy: POLICIES.P3,
+    failure: 'unavailable',
+    code: 'SCANNER_ALL_DOWN',
+    reason: allDown,
+    decidedBy: 'error',
+  },
+  {
+    name: 'garbage (not HTTP)',
+    fault: { kind: 'garbage' },
+    policy: POLICIES.P3,
+    failure: 'error',
+    code: 'SCANNER_BAD_RESPONSE',
+    reason: (url) => new RegExp(`^${quote(url)}: bad answer: malformed HTTP \\(Parse Error: `),
+    decidedBy: 'error',
+  },
+  {
+    name: `oversized (1 MiB declared, cap ${MAX_RESPONSE_BYTES} bytes)`,
+    fault: { kind: 'oversized', bytes: 1024 * 1024, declareLength: true },
+    policy: POLICIES.P2,
+    failure: 'error',
+    code: 'SCANNER_RESPONSE_TOO_LARGE',
+    reason: tooLarge,
+    decidedBy: 'error',
+  },
+  {
+    name: `oversized (1 MiB streamed without Content-Length, cap ${MAX_RESPONSE_BYTES} bytes)`,
+    fault: { kind: 'oversized', bytes: 1024 * 1024, declareLength: false },
+    policy: POLICIES.P1,
+    failure: 'error',
+    code: 'SCANNER_RESPONSE_TOO_LARGE',
+    reason: tooLarge,
+    decidedBy: 'error',
+  },
+  {
+    name: 'slow drip (a valid answer, one byte every 20 ms)',
+    fault: { kind: 'drip', intervalMs: 20 },
+    policy: POLICIES.P3,
+    failure: 'timeout',
+    code: 'SCANNER_SCAN_TIMEOUT',
+    reason: timedOut,
+    decidedBy: 'timeout',
+  },
+];
+
+describe('fault matrix through the daemon: rspamd', () => {
+  let fake: FaultScanner;
+  let daemon: MatrixDaemon;
+  // rspamd's GTUBE answer: score 15 of 15 required.
+  const healthy = () => ({ scanner: fake.url, score: 15, spam: true });
+
+  before(async () => {
+    fake = await startFaultScanner('http');
+    daemon = await startMatrixDaemon(fake.url);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await fake?.stop();
+  });
+
+  for (const [index, row] of ROWS.entries()) {
+    it(row.name, () => runFaultRow(daemon, fake, row, `RSPAMD${index}`, healthy()));
+  }
+
+  it('dies mid-run with three messages in flight, marked dead, back on the same port', () =>
+    runDiesMidRun(daemon, fake, 'RSPAMDDIE', healthy()));
+});
