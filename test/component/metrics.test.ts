@@ -3,24 +3,10 @@
  * failures by class and code (here a scanner that refuses connections, failure policy accept).
  */
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { describe, it } from 'node:test';
 import { startSpamward } from '../support/daemon.ts';
 import { FakeMta } from '../support/fake-mta.ts';
-
-/** GET a URL, resolving with the status and body. */
-function fetchText(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
+import { fetchText } from '../support/metrics-counters.ts';
 
 describe('metrics', () => {
   it('counts messages and scanner failures, served on metrics.listen', async () => {
