@@ -151,7 +151,7 @@ async function runFilter(
   session: MilterSession,
   socket: Socket,
   ctx: ConnectionContext,
-  /** Aborted by a close of the connection; here also by the deadline. */
+  /** Aborted by a close of the connection; here also by the deadline and by the daemon stopping. */
   run: AbortController,
 ): Promise<readonly Response[]> {
   const { options, log } = ctx;
@@ -160,7 +160,12 @@ async function runFilter(
     () => run.abort(new FilterTimeoutError(options.filterTimeoutMs)),
     options.filterTimeoutMs,
   );
-  const signal = AbortSignal.any([run.signal, ctx.stopping]);
+  // Not AbortSignal.any([run.signal, ctx.stopping]): on Node 20 every call leaves a record on the
+  // long-lived stopping signal, a leak of one object per message. A listener we remove is free.
+  const onStop = (): void => run.abort(ctx.stopping.reason);
+  if (ctx.stopping.aborted) onStop();
+  else ctx.stopping.addEventListener('abort', onStop, { once: true });
+  const signal = run.signal;
   const progress = setInterval(() => {
     // 5 bytes; written between whole packets, so it cannot split a reply.
     socket.write(encodeResponse({ kind: 'progress' }));
@@ -177,6 +182,7 @@ async function runFilter(
   } finally {
     clearTimeout(timer);
     clearInterval(progress);
+    ctx.stopping.removeEventListener('abort', onStop);
   }
   const { responses, refused } = session.decide(decision);
   for (const { what, reason } of refused) {

@@ -77,15 +77,13 @@ export class BuiltinScanner implements Scanner {
   /** Scores one message. */
   async scan(request: ScanRequest, signal: AbortSignal): Promise<Verdict> {
     this.checkAborted(signal);
-    // A hung store (Redis that accepts and never answers) must fail as spamd or rspamd would.
-    const deadline = AbortSignal.timeout(this.scanTimeoutMs);
     const mail = await parseMail(request.message);
     this.checkAborted(signal);
     const symbols = runRules(mail, this.rules);
     // GTUBE decides alone: no store access, so the test string works even with a broken store.
     if (request.message.includes(GTUBE)) return this.verdict([GTUBE_SYMBOL, ...symbols]);
     const tokens = hashTokens(tokenize(mail));
-    const { totals, counts } = await this.lookup(tokens, signal, deadline);
+    const { totals, counts } = await this.lookup(tokens, signal);
     if (totals.spam < this.minSpam || totals.ham < this.minHam) {
       symbols.push({
         name: 'BAYES_NOT_READY',
@@ -144,14 +142,25 @@ export class BuiltinScanner implements Scanner {
     };
   }
 
-  /** The store's counts, unless the caller aborts or the scan deadline passes first. */
-  private async lookup(tokens: readonly number[], signal: AbortSignal, deadline: AbortSignal) {
+  /**
+   * The store's counts, unless the caller aborts or `scanTimeoutMs` passes first: a hung store
+   * (Redis that accepts and never answers) fails as a hung spamd or rspamd does. A timer we clear
+   * rather than AbortSignal.timeout, which would live on for the whole timeout after every scan.
+   */
+  private async lookup(tokens: readonly number[], signal: AbortSignal) {
+    const cut = new AbortController();
+    const timer = setTimeout(
+      () => cut.abort(new ScanTimeoutError(this.url, this.scanTimeoutMs)),
+      this.scanTimeoutMs,
+    );
+    const onAbort = (): void => cut.abort(new ScanAbortedError(this.url, { cause: signal.reason }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await abortable(this.store.lookup(tokens), AbortSignal.any([signal, deadline]));
-    } catch (error) {
-      if (signal.aborted) throw new ScanAbortedError(this.url, { cause: signal.reason });
-      if (deadline.aborted) throw new ScanTimeoutError(this.url, this.scanTimeoutMs);
-      throw error;
+      return await abortable(this.store.lookup(tokens), cut.signal);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
