@@ -2,10 +2,10 @@
  * null-milter: the protocol ceiling for the comparison benchmark (bench/peers.ts).
  *
  * A libmilter filter that does no work but costs what the milter protocol costs: it negotiates
- * the same steps and no-reply flags as Spamward (no DATA; no reply to headers or end-of-headers;
- * leading header spaces kept; SKIP allowed), receives every stage of every message (connect,
- * HELO, MAIL, RCPT, each header, end of headers, every body chunk) and answers CONTINUE, and at
- * end-of-message answers CONTINUE too (accept the message unchanged; it never asks for any
+ * the same steps and no-reply flags as Spamward with its default configuration (no DATA; no reply
+ * to anything before end-of-message; leading header spaces kept), receives every stage of every
+ * message (connect, HELO, MAIL, RCPT, each header, end of headers, every body chunk), and at
+ * end-of-message answers CONTINUE (accept the message unchanged; it never asks for any
  * modification action). Returning ACCEPT at connect would measure only the handshake, not what a
  * content filter must read, so it would not be a fair ceiling for Spamward.
  *
@@ -39,10 +39,11 @@ static sfsistat nm_envfrom(SMFICTX *ctx, char **argv) {
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv) {
   (void)ctx;
   (void)argv;
-  return SMFIS_CONTINUE;
+  return SMFIS_NOREPLY;
 }
 
-/* CONNECT, HELO, MAIL, headers and end-of-headers are negotiated without replies (SMFIP_NR_*). */
+/* Every step but end-of-message is negotiated without a reply (SMFIP_NR_*), as Spamward does
+   with its default configuration (no access map, no recipient cap). */
 static sfsistat nm_header(SMFICTX *ctx, char *name, char *value) {
   (void)ctx;
   (void)name;
@@ -59,7 +60,7 @@ static sfsistat nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len) {
   (void)ctx;
   (void)chunk;
   (void)len;
-  return SMFIS_CONTINUE;
+  return SMFIS_NOREPLY;
 }
 
 static sfsistat nm_eom(SMFICTX *ctx) {
@@ -77,7 +78,8 @@ static sfsistat nm_close(SMFICTX *ctx) {
   return SMFIS_CONTINUE;
 }
 
-/* Ask for what Spamward asks for (src/daemon/daemon.ts WISHES), minus modification actions. */
+/* Ask for what Spamward asks for by default (src/daemon/daemon.ts WISHES, NR_RCPT without a
+   recipient gate), minus modification actions. */
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3) {
@@ -85,8 +87,9 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
   (void)f0;
   (void)f2;
   (void)f3;
-  unsigned long want = SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
-                       SMFIP_NR_EOH | SMFIP_HDR_LEADSPC | SMFIP_SKIP;
+  unsigned long want = SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+                       SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY |
+                       SMFIP_HDR_LEADSPC | SMFIP_SKIP;
   *pf0 = 0;
   *pf1 = want & f1;
   *pf2 = 0;

@@ -57,8 +57,11 @@ export const WISHES: NegotiationWishes = {
     Action.Quarantine,
   skipSteps: Proto.NoData,
   // CONNECT, HELO and MAIL are always CONTINUE (everything is judged at end-of-message), so not
-  // answering them saves three round trips a message; RCPT keeps its reply (the recipient gate).
-  noReply: Proto.NrConn | Proto.NrHelo | Proto.NrMail | Proto.NrHdr | Proto.NrEoh,
+  // answering them saves three round trips a message. BODY is not answered either: Postfix then
+  // streams the body, and past maxScanBytes we count and drop it instead of sending SKIP (an MTA
+  // that does not offer NR_BODY still gets SKIP). RCPT keeps its reply when a recipient gate
+  // (access map, recipient cap) may refuse; see connectionOptions.
+  noReply: Proto.NrConn | Proto.NrHelo | Proto.NrMail | Proto.NrHdr | Proto.NrEoh | Proto.NrBody,
   leadingSpace: true,
   macros: {
     0: 'j _ {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_name} {client_ptr} {client_port} v',
@@ -100,7 +103,7 @@ async function buildFiltering(config: Config, log: Logger): Promise<Filtering> {
       scanTruncated: config.scan.oversize === 'truncate',
     }),
     onFilterError: (error, message) => policy.failed(message, error),
-    rcptGate: policy.rcptGate,
+    ...(policy.needsRcptGate ? { rcptGate: policy.rcptGate } : {}),
     close: () => scanners.close(),
   };
 }
@@ -114,7 +117,9 @@ function connectionOptions(
   const { rcptGate } = filtering;
   return {
     session: {
-      wishes: WISHES,
+      // Without a gate, RCPT is always CONTINUE too: one more round trip saved.
+      wishes:
+        rcptGate === undefined ? { ...WISHES, noReply: WISHES.noReply | Proto.NrRcpt } : WISHES,
       maxBodyBytes: config.scan.maxScanBytes,
       ...(rcptGate === undefined ? {} : { rcptGate }),
     },

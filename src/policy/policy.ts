@@ -60,6 +60,14 @@ export class ConfiguredPolicy implements Policy {
     this.#access = accessMap;
   }
 
+  /** False when `rcptGate` can refuse nothing (no access map, no recipient cap, or a dry run). */
+  get needsRcptGate(): boolean {
+    return (
+      !this.#config.dryRun &&
+      (this.#access !== undefined || this.#config.trust.maxRecipients !== null)
+    );
+  }
+
   /**
    * At RCPT time: the access map's `to:` REJECT (550 5.7.1), then the recipient cap for untrusted
    * clients (452 4.5.3 past `trust.maxRecipients`). A dry run refuses nothing.

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Proto } from '../../src/milter/constants.ts';
 import { startSpamward } from '../support/daemon.ts';
 import { FakeMta } from '../support/fake-mta.ts';
 
@@ -43,6 +44,32 @@ describe('the spamward process', () => {
     mta.destroy();
     await assert.rejects(stat(path), { code: 'ENOENT' });
     assert.match(daemon.output(), /"msg":"stopped"/);
+  });
+
+  it('asks for RCPT replies only when a recipient gate can refuse (access map, recipient cap)', async () => {
+    for (const [env, answered] of [
+      [{}, false],
+      [{ SPAMWARD_TRUST_MAX_RECIPIENTS: '2' }, true],
+    ] as const) {
+      const daemon = await startSpamward([], { env: { ...process.env, ...env } });
+      try {
+        const mta = await FakeMta.connect({ port: daemon.port });
+        const reply = await mta.negotiate();
+        assert.equal((reply.protocol & Proto.NrRcpt) === 0, answered, JSON.stringify(env));
+        for (const flag of [Proto.NrConn, Proto.NrHelo, Proto.NrMail, Proto.NrBody]) {
+          assert.notEqual(reply.protocol & flag, 0, `flag ${flag} not agreed`);
+        }
+        const { steps, eob } = await mta.message({ body: 'hello\r\n' });
+        assert.deepEqual(
+          steps.map((r) => r.kind),
+          answered ? ['continue'] : [],
+        );
+        assert.ok(eob.some((r) => r.kind === 'addheader'));
+        await mta.quit();
+      } finally {
+        await daemon.stop();
+      }
+    }
   });
 
   it('listens on inet6 loopback', async (t) => {

@@ -47,7 +47,10 @@ async function sendWholeBody(mta: FakeMta, body: Buffer, size = CHUNK): Promise<
   return replies;
 }
 
-describe('a body larger than the cap', () => {
+/** Postfix's offer without NR_BODY: body chunks are answered, so SKIP can be. */
+const NO_NR_BODY = { ...POSTFIX_OFFER, protocol: POSTFIX_OFFER.protocol & ~Proto.NrBody };
+
+describe('a body larger than the cap, streamed (NR_BODY agreed)', () => {
   const recorder = recordingFilter();
   let h: Harness;
   before(async () => {
@@ -55,8 +58,52 @@ describe('a body larger than the cap', () => {
   });
   after(() => h.stop());
 
-  it('answers SKIP exactly once, at the first chunk over the cap, when SKIP is offered', async () => {
+  it('takes every chunk unanswered, keeps the first maxBodyBytes and decides at end-of-message', async () => {
     const mta = await h.connectNegotiated();
+    await mta.run(
+      [
+        {
+          command: { kind: 'mail', address: Buffer.from('<a@example.org>'), args: [] },
+          reply: false,
+        },
+        {
+          command: { kind: 'rcpt', address: Buffer.from('<b@example.net>'), args: [] },
+          reply: true,
+        },
+        { command: { kind: 'eoh' }, reply: false },
+      ],
+      {},
+    );
+    for (let at = 0; at < BIG_BODY.length; at += CHUNK) {
+      await mta.send({ kind: 'body', chunk: BIG_BODY.subarray(at, at + CHUNK) });
+    }
+    assert.deepEqual(plain(await mta.request({ kind: 'eob', chunk: Buffer.alloc(0) })), ACCEPTED);
+    await mta.quit();
+    assert.deepEqual(mta.unread, [], 'no reply to any BODY packet');
+    const message = recorder.messages.at(-1) ?? assert.fail('not filtered');
+    assert.ok(message.body.equals(BIG_BODY.subarray(0, MAX_BODY_BYTES)));
+    assert.equal(message.bodyBytes, BIG_BODY.length);
+    assert.equal(message.bodyTruncated, true);
+  });
+});
+
+describe('a body larger than the cap, answered chunk by chunk (no NR_BODY offered)', () => {
+  const recorder = recordingFilter();
+  let h: Harness;
+  before(async () => {
+    h = await startServer(recorder.filter);
+  });
+  after(() => h.stop());
+
+  /** A fake MTA that negotiated without NR_BODY (and so with SKIP, unless `offer` says no). */
+  async function answeredMta(offer = NO_NR_BODY): Promise<FakeMta> {
+    const mta = await h.connect();
+    await mta.negotiate(offer);
+    return mta;
+  }
+
+  it('answers SKIP exactly once, at the first chunk over the cap, when SKIP is offered', async () => {
+    const mta = await answeredMta();
     const replies = await sendWholeBody(mta, BIG_BODY);
     assert.equal(replies.length, Math.ceil(BIG_BODY.length / CHUNK), 'one reply per chunk');
     assert.deepEqual(
@@ -75,7 +122,7 @@ describe('a body larger than the cap', () => {
   });
 
   it('still decides at end-of-message when the MTA honours SKIP', async () => {
-    const mta = await h.connectNegotiated();
+    const mta = await answeredMta();
     const { steps, eob } = await mta.message({ body: BIG_BODY });
     assert.deepEqual(kinds(steps).slice(-2), ['continue', 'skip']);
     assert.deepEqual(plain(eob), ACCEPTED);
@@ -86,8 +133,8 @@ describe('a body larger than the cap', () => {
   it('answers CONTINUE to every chunk when SKIP is not offered', async () => {
     const mta = await h.connect();
     const reply = await mta.negotiate({
-      ...POSTFIX_OFFER,
-      protocol: POSTFIX_OFFER.protocol & ~Proto.Skip,
+      ...NO_NR_BODY,
+      protocol: NO_NR_BODY.protocol & ~Proto.Skip,
     });
     assert.equal(reply.protocol & Proto.Skip, 0);
     const replies = await sendWholeBody(mta, BIG_BODY);
@@ -104,7 +151,7 @@ describe('a body larger than the cap', () => {
   });
 
   it("accepts a 65536-byte BODY packet (miltertest's chunk size)", async () => {
-    const mta = await h.connectNegotiated();
+    const mta = await answeredMta();
     const body = Buffer.alloc(65536, 'x');
     const replies = await sendWholeBody(mta, body, body.length);
     assert.deepEqual(kinds(replies), ['continue']);

@@ -37,6 +37,7 @@ describe('option negotiation', () => {
         Proto.NrMail |
         Proto.NrHdr |
         Proto.NrEoh |
+        Proto.NrBody |
         Proto.HdrLeadSpc |
         Proto.Skip,
     );
