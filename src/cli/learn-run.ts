@@ -196,19 +196,31 @@ async function learnMessage(
     tally.count(job.folder, job.kind, 'skipped');
     return true;
   }
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  // One controller per message, cut by the deadline or Ctrl-C, its timer and listener removed
+  // after: AbortSignal.any on the run-long `interrupt` would leave a record per message (Node 20).
+  const cut = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    cut.abort(new Error(`no answer within ${options.timeoutMs} ms`));
+  }, options.timeoutMs);
+  const onInterrupt = (): void => cut.abort(interrupt.reason);
+  if (interrupt.aborted) onInterrupt();
+  else interrupt.addEventListener('abort', onInterrupt, { once: true });
   let learned: boolean;
   try {
     const request = { message: bytes, envelope: options.envelope ?? { recipients: [] } };
-    const signal = AbortSignal.any([interrupt, deadline]);
-    ({ learned } = await options.scanner.learn(job.kind, request, signal));
+    ({ learned } = await options.scanner.learn(job.kind, request, cut.signal));
   } catch (error) {
     if (interrupt.aborted) return false; // Ctrl-C: not a failure of this message
-    const failure = classifyLearnError(error, deadline.aborted);
+    const failure = classifyLearnError(error, timedOut);
     tally.count(job.folder, job.kind, 'failed');
     tally.error(message.source, failure.code, failure.message, failure.exit);
     if (failure.fatal) tally.stop(failure.code, failure.message, failure.exit);
     return false;
+  } finally {
+    clearTimeout(timer);
+    interrupt.removeEventListener('abort', onInterrupt);
   }
   tally.count(job.folder, job.kind, learned ? 'learned' : 'skipped');
   try {
