@@ -21,6 +21,10 @@ export interface DaemonOptions {
   readonly logLevel?: string;
   /** Write a V8 CPU profile into this directory when the daemon exits. */
   readonly cpuProfDir?: string;
+  /** Extra Node flags before the entry point, e.g. `--trace-gc`, `--heapsnapshot-signal=SIGUSR2`. */
+  readonly nodeFlags?: readonly string[];
+  /** Told every stdout line (pino JSON, and what Node flags such as `--trace-gc` print). */
+  readonly onStdoutLine?: (line: string) => void;
 }
 
 /** A running daemon. */
@@ -44,6 +48,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDae
     ...(options.cpuProfDir === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir]),
+    ...(options.nodeFlags ?? []),
     entry,
     'run',
     `inet:${port}@127.0.0.1`,
@@ -71,6 +76,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDae
     if (problems.length < 20 && line.trim() !== '') problems.push(line.slice(0, 400));
   };
   lines(child, 'stdout', (line) => {
+    options.onStdoutLine?.(line);
     // Pino: 40 warn, 50 error, 60 fatal.
     if (/"level":(4|5|6)\d/.test(line)) keep(line);
   });

@@ -2,9 +2,11 @@
  * Load runs for the comparison benchmark (bench/peers.ts). The milter side is bench/load-mta.ts's
  * loop with a chosen end-of-message check instead of the built-in engine's exact verdict:
  * `none` (a filter that changes nothing: CONTINUE or ACCEPT and no modification, as the C null
- * milter answers) or `spamward` (Spamward with any scanner: exactly one `X-Spam-Checker-Version:
- * Spamward <version> …` stamp then CONTINUE, or a 5xx REPLYCODE counted as a reject). The scanner
- * side drives a Spamward scanner client directly (raw spamd or rspamd) with the same messages.
+ * milter answers), `spamward` (Spamward with any scanner: exactly one `X-Spam-Checker-Version:
+ * Spamward <version> …` stamp then CONTINUE, or a 5xx REPLYCODE counted as a reject), or another
+ * milter's own judge (bench/peer-*.ts). Each run also counts the messages the milter marked as spam.
+ * The scanner side drives a Spamward scanner client directly (raw spamd or rspamd) with the same
+ * messages.
  *
  * Run alone: node --import tsx bench/peers-load.ts --port P --check none|spamward
  *   [--concurrency 4] [--count 2000] [--per-connection 1]
@@ -18,8 +20,21 @@ import { type LoadResult, packageVersion, queueId, runLoad, standardMessages } f
 import { latency, shuffled } from './stats.ts';
 import { describe } from './verdict.ts';
 
-/** Which end-of-message answers count as right. */
-export type Check = 'none' | 'spamward';
+/** Which end-of-message answers count as right: built in, or a peer milter's own judge. */
+export type Check = 'none' | 'spamward' | EomJudge;
+
+/** How to judge another milter's end-of-message answers. */
+export interface EomJudge {
+  /** Null when right, 'reject' when right and a refusal, else why not. */
+  check(replies: readonly Response[]): string | 'reject' | null;
+  /** Whether a right answer marks the message as spam (tagged or refused). */
+  spam(replies: readonly Response[]): boolean;
+}
+
+/** A load run plus how many of its right answers marked the message as spam. */
+export interface CheckedLoadResult extends LoadResult {
+  readonly spam: number;
+}
 
 /** One milter load run with a chosen check. */
 export interface CheckedLoadOptions {
@@ -54,6 +69,7 @@ export function checkEom(
   check: Check,
   version: string,
 ): string | 'reject' | null {
+  if (typeof check === 'object') return check.check(replies);
   const last = replies.at(-1);
   if (check === 'none') {
     const changed = replies.some((r) => MODIFICATIONS.has(r.kind));
@@ -72,13 +88,32 @@ export function checkEom(
   return `expected one Spamward ${version} stamp, then continue: ${describe(replies)}`;
 }
 
+/** Whether right end-of-message replies mark the message as spam (the null milter never does). */
+export function isSpam(replies: readonly Response[], check: Check): boolean {
+  if (typeof check === 'object') return check.spam(replies);
+  if (check === 'none') return false;
+  return replies.some(
+    (r) =>
+      (r.kind === 'replycode' && text(r.text).startsWith('5')) ||
+      (r.kind === 'addheader' &&
+        text(r.name) === 'X-Spam-Flag' &&
+        text(r.value).trim().toUpperCase() === 'YES'),
+  );
+}
+
 /** Runs one milter load run with load-mta.ts's loop and `check` at end-of-message. */
-export function runCheckedLoad(options: CheckedLoadOptions): Promise<LoadResult> {
-  return runLoad({
+export async function runCheckedLoad(options: CheckedLoadOptions): Promise<CheckedLoadResult> {
+  let spam = 0;
+  const result = await runLoad({
     ...options,
     timeoutMs: options.timeoutMs ?? 30_000,
-    check: (replies) => checkEom(replies, options.check, options.version),
+    check: (replies) => {
+      const bad = checkEom(replies, options.check, options.version);
+      if ((bad === null || bad === 'reject') && isSpam(replies, options.check)) spam++;
+      return bad;
+    },
   });
+  return { ...result, spam };
 }
 
 /** Scans `count` messages (round-robin) with `scanner`, `concurrency` at a time, timing each. */
@@ -87,11 +122,12 @@ export async function runScannerLoad(
   messages: readonly CorpusMessage[],
   concurrency: number,
   count: number,
-): Promise<LoadResult> {
+): Promise<CheckedLoadResult> {
   const samples: number[] = [];
   const errorSamples = new Set<string>();
   let errors = 0;
   let rejected = 0;
+  let spam = 0;
   let claimed = 0;
   const signal = new AbortController().signal;
   const requests = messages.map(scanRequest);
@@ -105,6 +141,7 @@ export async function runScannerLoad(
         const verdict = await scanner.scan(requests[i % requests.length] as ScanRequest, signal);
         samples.push(performance.now() - from);
         if (verdict.action === 'reject') rejected++;
+        if (verdict.isSpam) spam++;
       } catch (error) {
         errors++;
         if (errorSamples.size < 5)
@@ -115,7 +152,7 @@ export async function runScannerLoad(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
-  return result(samples, errors, errorSamples, rejected, 0, elapsedMs, cpu);
+  return { ...result(samples, errors, errorSamples, rejected, 0, elapsedMs, cpu), spam };
 }
 
 /**

@@ -7,12 +7,16 @@
  *    connection, at each concurrency. Target: noop ≥ 0.8× the C null milter.
  * 2. `spamd` / `rspamd`: the scanner driven directly by Spamward's own client against Spamward
  *    (milter) → the same scanner, over the same corpus messages. Targets: ≥ 0.97× raw spamd,
- *    ≥ 0.9× raw rspamd; ≤ 1 ms added median latency at concurrency 1.
+ *    ≥ 0.9× raw rspamd; ≤ 1 ms added median latency at concurrency 1. Then the other milters in
+ *    front of the same scanner against Spamward: spamass-milter → spamd (bench/peer-spamass-milter.ts,
+ *    target ≥ 1.1×) and rspamd's proxy worker as a self-scanning milter (bench/peer-rspamd-proxy.ts,
+ *    target ≥ 1.0×), at each --peer-concurrency.
  * Runs of the two sides alternate, so drift in other work on the machine hits both alike.
  *
  * Options: --parts null,spamd,rspamd, --repeat 3, --count 2000 (messages per null run),
  * --concurrency 1,4,16, --modes 1,10, --scan-count 400 (messages per scanner run at
- * --scan-concurrency 4), --latency-count 100 (messages per concurrency-1 scanner run), --tsx.
+ * --scan-concurrency 4), --latency-count 100 (messages per concurrency-1 scanner run),
+ * --peer-concurrency 4,16 (empty: no peer milters), --tsx (run src/ through tsx, not dist/).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,7 +37,12 @@ import {
   startDaemon,
   waitForPort,
 } from './daemon.ts';
-import { type LoadResult, packageVersion, standardMessages } from './load-mta.ts';
+import { packageVersion, standardMessages } from './load-mta.ts';
+import { measure, type Pair, type PeerMilter, type Runner } from './peer-measure.ts';
+import { childrenNamed, treeCpuMs } from './peer-proc.ts';
+import { rspamdProxyPeer } from './peer-rspamd-proxy.ts';
+import { spamassMilterAvailable, startSpamassMilter } from './peer-spamass-milter.ts';
+import { addedLatency, table } from './peer-table.ts';
 import { type Check, runCheckedLoad, runScannerLoad, scanMessages } from './peers-load.ts';
 import { cpuMs, machine } from './proc.ts';
 
@@ -48,6 +57,7 @@ const { values } = parseArgs({
     'scan-count': { type: 'string', default: '400' },
     'scan-concurrency': { type: 'string', default: '4' },
     'latency-count': { type: 'string', default: '100' },
+    'peer-concurrency': { type: 'string', default: '4,16' },
     tsx: { type: 'boolean', default: false },
   },
 });
@@ -61,27 +71,13 @@ const modes = values.modes.split(',').map((m) => positive('modes', m));
 const scanCount = positive('scan-count', values['scan-count']);
 const scanConcurrency = positive('scan-concurrency', values['scan-concurrency']);
 const latencyCount = positive('latency-count', values['latency-count']);
+const peerLevels = values['peer-concurrency']
+  .split(',')
+  .filter((c) => c !== '')
+  .map((c) => positive('peer-concurrency', c));
 /** A milter run stops starting messages after this long (null part; scanner runs get 10 min). */
 const RUN_CAP_MS = 60_000;
 const SCAN_RUN_CAP_MS = 600_000;
-
-/** Several runs of one side at one setting. */
-interface Side {
-  readonly label: string;
-  readonly runs: {
-    readonly result: LoadResult;
-    readonly serverCpuUs: number | undefined;
-    readonly daemonCpuUs: number | undefined;
-  }[];
-}
-
-/** A pair of sides measured alternately at one setting. */
-interface Pair {
-  readonly setting: string;
-  readonly concurrency: number;
-  readonly base: Side;
-  readonly ours: Side;
-}
 
 function positive(name: string, text: string): number {
   const n = Number(text);
@@ -92,114 +88,6 @@ function positive(name: string, text: string): number {
 
 function say(text: string): void {
   process.stderr.write(`${text}\n`);
-}
-
-/** One side of a pair: how to run it once, and whose CPU to charge. */
-interface Runner {
-  readonly label: string;
-  run(): Promise<LoadResult>;
-  /** CPU ms so far of the process(es) serving this side (milter or scanner), when known. */
-  cpu?(): number;
-  /** CPU ms so far of the Spamward daemon in front of a scanner, when there is one. */
-  daemonCpu?(): number;
-}
-
-async function measure(
-  setting: string,
-  concurrency: number,
-  base: Runner,
-  ours: Runner,
-): Promise<Pair> {
-  const pair: Pair = {
-    setting,
-    concurrency,
-    base: { label: base.label, runs: [] },
-    ours: { label: ours.label, runs: [] },
-  };
-  for (let i = 0; i < repeat; i++) {
-    for (const [runner, side] of [
-      [base, pair.base],
-      [ours, pair.ours],
-    ] as const) {
-      const before = [runner.cpu?.(), runner.daemonCpu?.()] as const;
-      const result = await runner.run();
-      const after = [runner.cpu?.(), runner.daemonCpu?.()] as const;
-      const perMessage = (i: 0 | 1): number | undefined => {
-        const [b, a] = [before[i], after[i]];
-        return b === undefined || a === undefined
-          ? undefined
-          : ((a - b) * 1000) / Math.max(1, result.ok + result.errors);
-      };
-      side.runs.push({ result, serverCpuUs: perMessage(0), daemonCpuUs: perMessage(1) });
-      say(
-        `peers: ${setting} c=${concurrency} ${runner.label}: ${Math.round(result.rate)} msg/s, ` +
-          `p50 ${result.latency.p50.toFixed(2)} ms, errors ${result.errors}` +
-          (result.errorSamples.length > 0 ? ` (${result.errorSamples[0]})` : ''),
-      );
-    }
-  }
-  return pair;
-}
-
-const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
-const mid = (xs: readonly number[]): number => sorted(xs)[Math.floor(xs.length / 2)] as number;
-const rates = (s: Side): number[] => s.runs.map((r) => r.result.rate);
-const p50s = (s: Side): number[] => s.runs.map((r) => r.result.latency.p50);
-const p99s = (s: Side): number[] => s.runs.map((r) => r.result.latency.p99);
-const fmt = (x: number): string => x.toFixed(x < 10 ? 2 : 1);
-const range = (xs: readonly number[], f: (x: number) => string): string => {
-  const s = sorted(xs);
-  return `${f(mid(xs))} (${f(s[0] as number)}–${f(s[s.length - 1] as number)})`;
-};
-const round = (x: number): string => String(Math.round(x));
-
-function sideCells(s: Side): string {
-  const known = (xs: readonly (number | undefined)[]): number[] =>
-    xs.filter((x): x is number => x !== undefined);
-  const cpu = known(s.runs.map((r) => r.serverCpuUs));
-  const daemon = known(s.runs.map((r) => r.daemonCpuUs));
-  const client = s.runs.map((r) => r.result.clientCpu);
-  const errors = s.runs.reduce((n, r) => n + r.result.errors, 0);
-  const total = s.runs.reduce((n, r) => n + r.result.ok + r.result.errors, 0);
-  return [
-    range(rates(s), round),
-    range(p50s(s), fmt),
-    range(p99s(s), fmt),
-    cpu.length > 0 ? round(mid(cpu)) : '–',
-    daemon.length > 0 ? round(mid(daemon)) : '–',
-    `${Math.round(mid(client) * 100)} %`,
-    `${errors} / ${total}`,
-  ].join(' | ');
-}
-
-/** Table of pairs: both sides' rows, then the ratio of median rates (min–max over run pairs). */
-function table(pairs: readonly Pair[], target: number | undefined): string {
-  const out = [
-    '| setting | conc. | side | msg/s median (min–max) | p50 ms | p99 ms | server CPU µs/msg | Spamward CPU µs/msg | client CPU | errors / msgs | ours ÷ base msg/s |',
-    '|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|',
-  ];
-  for (const p of pairs) {
-    const ratios = p.ours.runs.map(
-      (r, i) => r.result.rate / (p.base.runs[i]?.result.rate ?? Number.NaN),
-    );
-    const ratio = mid(rates(p.ours)) / mid(rates(p.base));
-    const verdict = target === undefined ? '' : ratio >= target ? ' ✅' : ' ❌';
-    out.push(`| ${p.setting} | ${p.concurrency} | ${p.base.label} | ${sideCells(p.base)} | |`);
-    out.push(
-      `| ${p.setting} | ${p.concurrency} | ${p.ours.label} | ${sideCells(p.ours)} | ` +
-        `**${ratio.toFixed(2)}**${verdict} (pairs ${range(ratios, (x) => x.toFixed(2))}) |`,
-    );
-  }
-  return out.join('\n');
-}
-
-/** Median-latency difference at concurrency 1: ours − base, with the min–max over run pairs. */
-function addedLatency(p: Pair): string {
-  const diffs = p.ours.runs.map(
-    (r, i) => r.result.latency.p50 - (p.base.runs[i]?.result.latency.p50 ?? Number.NaN),
-  );
-  const added = mid(p50s(p.ours)) - mid(p50s(p.base));
-  return `${added.toFixed(2)} ms${added <= 1 ? ' ✅' : ' ❌'} (pairs ${range(diffs, (x) => x.toFixed(2))})`;
 }
 
 /** Builds and starts the C null milter on a free loopback port. */
@@ -305,6 +193,7 @@ async function nullPart(out: string[]): Promise<void> {
               pc,
               count,
             ),
+            repeat,
           ),
         );
       }
@@ -321,26 +210,34 @@ async function nullPart(out: string[]): Promise<void> {
     '',
     `- C null milter: \`${nm.command}\`, run as \`null-milter inet:PORT@127.0.0.1\`; it negotiates what Spamward does (no DATA, no replies to headers/EOH, SKIP), reads every stage and answers CONTINUE, at end-of-message too (no modification).`,
     `- Spamward: \`${daemon.command.replace(/inet:\d+@/, 'inet:PORT@')}\` with \`SPAMWARD_SCANNER_URLS=noop\` (it still builds the message and adds its headers).`,
-    `- Per row ${repeat} runs of ${count} messages each side, alternating, after ${warmup} messages of warm-up per mode; corpus as in \`npm run bench\` (noop answers GTUBE as ham, so nothing is rejected). "server CPU" is the milter process's CPU time per message (the daemon's, for Spamward; the Spamward CPU column is for the scanner tables).`,
+    `- Per row ${repeat} runs of ${count} messages each side, alternating, after ${warmup} messages of warm-up per mode; corpus as in \`npm run bench\` (noop answers GTUBE as ham, so nothing is rejected). "server CPU" is the milter process's CPU time per message (the daemon's, for Spamward; the "milter CPU" and "marked spam" columns are for the scanner tables).`,
     '',
     table(pairs, 0.8),
     '',
   );
 }
 
-async function scannerPart(
-  out: string[],
-  kind: 'spamd' | 'rspamd',
-  url: string,
-  daemonEnv: Record<string, string>,
-  settings: Parameters<typeof createScanner>[1],
-  serverCpu: () => number,
-  target: number,
-): Promise<void> {
+/** One scanner part: the scanner, how Spamward reaches it, and the peer milter in front of it. */
+interface ScannerSetup {
+  readonly kind: 'spamd' | 'rspamd';
+  readonly url: string;
+  readonly daemonEnv: Record<string, string>;
+  readonly settings: Parameters<typeof createScanner>[1];
+  /** CPU ms so far of the scanner's processes (without a peer milter's own). */
+  readonly serverCpu: () => number;
+  readonly target: number;
+  /** The peer milter and its target, or why it cannot run here. */
+  readonly peer: { readonly start: () => Promise<PeerMilter>; readonly target: number } | string;
+}
+
+async function scannerPart(out: string[], setup: ScannerSetup): Promise<void> {
+  const { kind, url, daemonEnv, serverCpu } = setup;
   const messages = await scanMessages(scanCount);
-  const scanner: Scanner = createScanner(url, settings);
+  const scanner: Scanner = createScanner(url, setup.settings);
   const daemon = await daemonWith({ SPAMWARD_SCANNER_URLS: url, ...daemonEnv });
   const pairs: Pair[] = [];
+  const peerPairs: Pair[] = [];
+  let peer: PeerMilter | undefined;
   let latencyPair: Pair | undefined;
   try {
     const raw = (c: number, n: number): Runner => ({
@@ -348,21 +245,14 @@ async function scannerPart(
       run: () => runScannerLoad(scanner, messages, c, n),
       cpu: serverCpu,
     });
-    const through = (c: number, n: number): Runner => ({
-      ...milterRunner(
-        `Spamward → ${kind}`,
-        daemon.port,
-        daemon.pid,
-        'spamward',
-        messages,
-        c,
-        1,
-        n,
-        SCAN_RUN_CAP_MS,
-      ),
-      cpu: serverCpu,
-      daemonCpu: () => cpuMs(daemon.pid),
-    });
+    const milter = (label: string, port: number, check: Check, cpu: () => number) => {
+      return (c: number, n: number): Runner => ({
+        ...milterRunner(label, port, 0, check, messages, c, 1, n, SCAN_RUN_CAP_MS),
+        cpu: serverCpu,
+        milterCpu: cpu,
+      });
+    };
+    const through = milter(`Spamward → ${kind}`, daemon.port, 'spamward', () => cpuMs(daemon.pid));
     // Warm-up: rule compilation, caches, the daemon's JIT.
     await raw(scanConcurrency, 40).run();
     await through(scanConcurrency, 40).run();
@@ -372,6 +262,7 @@ async function scannerPart(
         scanConcurrency,
         raw(scanConcurrency, scanCount),
         through(scanConcurrency, scanCount),
+        repeat,
       ),
     );
     latencyPair = await measure(
@@ -379,72 +270,65 @@ async function scannerPart(
       1,
       raw(1, latencyCount),
       through(1, latencyCount),
+      repeat,
     );
     pairs.push(latencyPair);
+    if (peerLevels.length > 0 && typeof setup.peer !== 'string') {
+      peer = await setup.peer.start();
+      const theirs = milter(peer.label, peer.port, peer.judge, peer.cpu);
+      await theirs(scanConcurrency, 40).run();
+      for (const c of peerLevels) {
+        peerPairs.push(
+          await measure(
+            `${messages.length} messages`,
+            c,
+            theirs(c, scanCount),
+            through(c, scanCount),
+            repeat,
+          ),
+        );
+      }
+    }
   } finally {
     const problems = daemon.problems().filter((l) => !l.includes('running as root'));
     await daemon.stop();
     await scanner.close?.();
     if (problems.length > 0) say(`peers: daemon problems:\n${problems.join('\n')}`);
+    if (peer !== undefined && peer.problems().length > 0)
+      say(`peers: ${peer.label} said:\n${peer.problems().join('\n')}`);
+    await peer?.stop();
   }
+  const port = (u: string): string => u.replace(/:\d+$/, ':PORT');
   out.push(
     `#### ${kind}: raw client vs Spamward → ${kind}`,
     '',
-    `- Raw: Spamward's own ${kind} client (\`createScanner('${url.replace(/:\d+$/, ':PORT')}'${kind === 'spamd' ? ", { spamdVerb: 'CHECK' }" : ''})\`) called directly with the message as Spamward would pass it, N at a time.`,
-    `- Through Spamward: the load generator (one message per connection) → \`SPAMWARD_SCANNER_URLS=${url.replace(/:\d+$/, ':PORT')}${Object.entries(
+    `- Raw: Spamward's own ${kind} client (\`createScanner('${port(url)}'${kind === 'spamd' ? ", { spamdVerb: 'CHECK' }" : ''})\`) called directly with the message as Spamward would pass it, N at a time.`,
+    `- Through Spamward: the load generator (one message per connection) → \`SPAMWARD_SCANNER_URLS=${port(url)}${Object.entries(
       daemonEnv,
     )
       .map(([k, v]) => ` ${k}=${v}`)
       .join('')}\` → the same ${kind}.`,
-    `- The first ${messages.length} corpus messages in the fixed shuffled order (no GTUBE), ${repeat} runs each side alternating; "server CPU" is ${kind}'s CPU per message (all its processes), "Spamward CPU" the daemon's.`,
+    `- The first ${messages.length} corpus messages in the fixed shuffled order (no GTUBE), ${repeat} runs each side alternating; "server CPU" is ${kind}'s CPU per message (all its processes${kind === 'rspamd' && peer !== undefined ? ' but the proxy worker' : ''}), "milter CPU" the daemon's; "marked spam" the share of messages answered as spam (tagged or refused; in brackets those at reject: a 5xx from a milter, the scanner's reject action for the raw client).`,
     '',
-    table(pairs, target),
+    table(pairs, setup.target),
     '',
     `Added median latency at concurrency 1 (target ≤ 1 ms): ${latencyPair === undefined ? 'not measured' : addedLatency(latencyPair)}.`,
     '',
   );
-}
-
-/**
- * CPU ms of a process and its live descendants, each with its reaped children's time (cutime,
- * cstime), so a scanner that recycles its workers (spamd after max-conn-per-child) is fully counted.
- */
-function treeCpuMs(root: number): number {
-  let total = 0;
-  const walk = (pid: number): void => {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      return;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
-    let children = '';
-    try {
-      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    } catch {
-      return;
-    }
-    for (const c of children.trim().split(/\s+/).filter(Boolean)) walk(Number(c));
-  };
-  walk(root);
-  return total;
-}
-
-/** USER_HZ on mainstream Linux: /proc/PID/stat counts CPU time in 10 ms ticks. */
-const TICK_MS = 10;
-
-/** Pids of this process's direct children running `name`. */
-function childrenNamed(name: string): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], {
-    encoding: 'utf8',
-  });
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm?.startsWith(name) === true)
-    .map(([pid]) => Number(pid));
+  if (peerLevels.length === 0) return;
+  const peerTitle = kind === 'spamd' ? 'spamass-milter' : 'rspamd proxy milter';
+  out.push(`#### ${kind}: ${peerTitle} vs Spamward → ${kind}`, '');
+  if (typeof setup.peer === 'string' || peer === undefined) {
+    out.push(`Not measured: ${typeof setup.peer === 'string' ? setup.peer : 'not started'}.`, '');
+    return;
+  }
+  out.push(
+    ...peer.notes,
+    `- Spamward: the same daemon and ${kind} as above, the same ${messages.length} messages, one per connection, ${repeat} runs each side alternating at each concurrency, after 40 messages of warm-up for the peer.`,
+    '',
+    table(peerPairs, setup.peer.target),
+    '',
+  );
 }
 
 async function main(): Promise<void> {
@@ -458,32 +342,38 @@ async function main(): Promise<void> {
     const server = await startSpamd();
     try {
       const pidFile = join(server.dir, 'run', 'spamd.pid');
-      await scannerPart(
-        out,
-        'spamd',
-        server.tcpUrl,
-        { SPAMWARD_SCANNER_SPAMD_VERB: 'CHECK' },
-        { spamdVerb: 'CHECK' },
-        () => treeCpuMs(Number(readFileSync(pidFile, 'utf8').trim())),
-        0.97,
-      );
+      const missing = spamassMilterAvailable();
+      await scannerPart(out, {
+        kind: 'spamd',
+        url: server.tcpUrl,
+        daemonEnv: { SPAMWARD_SCANNER_SPAMD_VERB: 'CHECK' },
+        settings: { spamdVerb: 'CHECK' },
+        serverCpu: () => treeCpuMs(Number(readFileSync(pidFile, 'utf8').trim())),
+        target: 0.97,
+        peer: missing ?? { start: () => startSpamassMilter(server.tcpUrl), target: 1.1 },
+      });
     } finally {
       await server.stop();
     }
   }
   if (parts.has('rspamd')) {
-    const server = await startRspamd();
+    const server = await startRspamd({ proxyMilter: peerLevels.length > 0 });
     try {
       const rspamd = childrenNamed('rspamd');
-      await scannerPart(
-        out,
-        'rspamd',
-        server.url,
-        {},
-        {},
-        () => rspamd.reduce((s, p) => s + treeCpuMs(p), 0),
-        0.9,
-      );
+      const proxy =
+        server.proxyMilterPort === undefined
+          ? undefined
+          : rspamdProxyPeer(rspamd[0] as number, server.proxyMilterPort);
+      await scannerPart(out, {
+        kind: 'rspamd',
+        url: server.url,
+        daemonEnv: {},
+        settings: {},
+        // The proxy worker is a milter: its CPU goes to the milter column, not the scanner's.
+        serverCpu: () => rspamd.reduce((s, p) => s + treeCpuMs(p), 0) - (proxy?.cpu() ?? 0),
+        target: 0.9,
+        peer: proxy === undefined ? 'no proxy worker' : { start: async () => proxy, target: 1.0 },
+      });
     } finally {
       await server.stop();
     }
@@ -493,7 +383,7 @@ async function main(): Promise<void> {
     `### ${date}: comparison with reference points (issue 6)`,
     '',
     `- Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB RAM, Linux ${host.kernel}, Node ${host.node}; load average ${host.load.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end (other work was running on the same 2 cores).`,
-    `- Code: ${revision()}${staleDist ? ' (**dist/ older than src/**)' : ''}.`,
+    `- Code: ${revision()}${staleDist ? ' (**dist/ older than src/**)' : ''}; Spamward ran ${values.tsx ? 'from src/ through tsx' : 'from the built dist/'}.`,
     `- Command: \`node --import tsx bench/peers.ts ${process.argv.slice(2).join(' ')}\`.`.replace(
       ' `.',
       '`.',

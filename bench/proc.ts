@@ -39,15 +39,21 @@ const TICK_MS = 10;
 
 /** User + system CPU time of a process in ms (from /proc/PID/stat); 0 once it is gone. */
 export function cpuMs(pid: number): number {
+  const { userMs, systemMs } = cpuTimes(pid);
+  return userMs + systemMs;
+}
+
+/** User and system CPU time of a process in ms, apart (from /proc/PID/stat); zeros once it is gone. */
+export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return 0;
+    return { userMs: 0, systemMs: 0 };
   }
   // The command name may hold spaces: count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  return { userMs: Number(fields[11]) * TICK_MS, systemMs: Number(fields[12]) * TICK_MS };
 }
 
 /** The machine, for the results: CPU model, cores, memory, kernel, Node version. */

@@ -16,6 +16,11 @@ export interface RspamdConfigInput {
   readonly cacheDir: string;
   /** Redis unix socket; undefined = no Redis (and so no working Bayes classifier). */
   readonly redisSocket?: string;
+  /**
+   * Port for rspamd's own milter: the proxy worker in milter mode with self-scan (it runs the
+   * rules in its own process, one worker). Undefined (the default) = no proxy worker.
+   */
+  readonly proxyMilterPort?: number;
 }
 
 /** The settings id the integration tests select with `Settings-ID`; it adds SPAMWARD_SETTINGS. */
@@ -38,8 +43,11 @@ export function rspamdConfigFiles(input: RspamdConfigInput): Record<string, stri
       'secure_ip = [];',
       `static_dir = "\${WWWDIR}";`,
     ),
-    // The milter proxy is not needed; a stock one would bind localhost:11332.
-    'override.d/worker-proxy.inc': lines('enabled = false;', 'bind_socket = "127.0.0.1:0";'),
+    // The milter proxy is not needed unless asked for; a stock one would bind localhost:11332.
+    'override.d/worker-proxy.inc':
+      input.proxyMilterPort === undefined
+        ? lines('enabled = false;', 'bind_socket = "127.0.0.1:0";')
+        : proxyMilterWorker(input.proxyMilterPort),
     // enable_test_patterns: the YJS/ZJS/AJS GTUBE variants (add header / rewrite subject / no
     // action). All DNS goes to the NXDOMAIN stub: instant answers, no 1 s timeouts, same scores
     // on every machine.
@@ -73,6 +81,24 @@ export function rspamdConfigFiles(input: RspamdConfigInput): Record<string, stri
     files['local.d/redis.conf'] = lines(`servers = "${input.redisSocket}";`);
   }
   return files;
+}
+
+/**
+ * rspamd_proxy as a milter that scans by itself (rspamd's "self-scan mode"): the stock
+ * worker-proxy.inc settings (spam_header X-Spam, reject_message, no discard or quarantine on
+ * reject) with our socket, one process and no upstream but itself.
+ */
+function proxyMilterWorker(port: number): string {
+  return lines(
+    `bind_socket = "127.0.0.1:${port}";`,
+    'milter = yes;',
+    'timeout = 120s;',
+    'count = 1;',
+    'upstream "local" {',
+    '  default = yes;',
+    '  self_scan = yes;',
+    '}',
+  );
 }
 
 /** redis-server in the foreground on a unix socket only (rspamd runs as another user: 0777). */

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,8 @@ export interface RspamdServer extends RspamdInstance {
   readonly logFile: string;
   /** The variables that hand this instance to test processes (see getRspamd). */
   readonly env: Record<string, string>;
+  /** rspamd's own milter (proxy worker, self-scan) on this loopback port, when asked for. */
+  readonly proxyMilterPort?: number;
 }
 
 /** Options of startRspamd. */
@@ -57,6 +60,11 @@ export interface StartRspamdOptions {
   readonly cacheDir?: string;
   /** How long to wait for /ping; default 120 s (a cold start takes ≈ 18 s on 2 cores). */
   readonly timeoutMs?: number;
+  /**
+   * Also run rspamd's proxy worker as a milter in self-scan mode on a free loopback port
+   * (default false: no proxy worker, as the tests need none).
+   */
+  readonly proxyMilter?: boolean;
 }
 
 /** Environment variable names for the instance with Redis, and for the one without. */
@@ -152,6 +160,7 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
     start('dnsmasq', 'dnsmasq', dnsmasqArgs(dnsPort, join(dir, 'dnsmasq.pid'), user !== null));
     const normalPort = await freeTcpPort();
     const controllerPort = await freeTcpPort();
+    const proxyMilterPort = options.proxyMilter === true ? await freeTcpPort() : undefined;
     const password = `rw-${randomBytes(12).toString('hex')}`;
     const files = rspamdConfigFiles({
       normalPort,
@@ -161,6 +170,7 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
       readPassword: `ro-${randomBytes(12).toString('hex')}`,
       enablePassword: password,
       ...(redisSocket === undefined ? {} : { redisSocket }),
+      ...(proxyMilterPort === undefined ? {} : { proxyMilterPort }),
     });
     for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, 'conf', path), text);
     if (user !== null) chownTree(dir, user.uid, user.gid);
@@ -169,6 +179,10 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
     const deadline = started + (options.timeoutMs ?? 120_000);
     for (const port of [normalPort, controllerPort]) {
       await waitForPong(port, deadline, () => daemons.find((d) => d.hasExited()));
+    }
+    // The milter speaks no HTTP: wait until it accepts a connection.
+    if (proxyMilterPort !== undefined) {
+      await waitForListen(proxyMilterPort, deadline, () => daemons.find((d) => d.hasExited()));
     }
     const startupMs = Math.round(performance.now() - started);
     const url = `rspamd://127.0.0.1:${normalPort}`;
@@ -183,6 +197,7 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
       logFile: join(dir, 'log', 'rspamd.log'),
       env: { [names.url]: url, [names.controller]: controllerUrl, [names.password]: password },
       stop: onlyOnce(stopAll),
+      ...(proxyMilterPort === undefined ? {} : { proxyMilterPort }),
     };
   } catch (error) {
     const logs = daemons.map((d) => `--- ${d.name}.log ---\n${tail(join(dir, `${d.name}.log`))}`);
@@ -204,6 +219,29 @@ async function waitForPong(
     if (await pong(port)) return;
     if (performance.now() > deadline)
       throw new Error(`rspamd did not answer /ping on port ${port} in time`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls a TCP connect until it succeeds, a daemon dies, or the deadline passes. */
+async function waitForListen(
+  port: number,
+  deadline: number,
+  dead: () => Daemon | undefined,
+): Promise<void> {
+  for (;;) {
+    const gone = dead();
+    if (gone !== undefined) throw new Error(`${gone.name} exited during start-up`);
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = connect({ host: '127.0.0.1', port }, () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (up) return;
+    if (performance.now() > deadline)
+      throw new Error(`rspamd's proxy milter did not listen on port ${port} in time`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
