@@ -239,7 +239,8 @@ export class MilterSession {
 
   /** Values arrive without the space after the colon unless HDR_LEADSPC was agreed; restore it. */
   #headerValue(value: Buffer): Buffer {
-    if (this.#agreed().leadingSpace || value.length === 0) return value;
+    // A copy either way: the value is a view into the socket's read buffer (see address()).
+    if (this.#agreed().leadingSpace || value.length === 0) return Buffer.from(value);
     return Buffer.concat([SPACE, value]);
   }
 
@@ -301,7 +302,8 @@ function newTransaction(): Transaction {
 }
 
 function address(raw: Buffer, args: readonly Buffer[]): EnvelopeAddress {
-  return { address: text(raw), raw, args: args.map(text) };
+  // Copied: `raw` is a view into the socket's read buffer, which it would keep alive all message.
+  return { address: text(raw), raw: Buffer.from(raw), args: args.map(text) };
 }
 
 /** Bytes from the MTA as text for the filter (UTF-8; SMTPUTF8 addresses are UTF-8). */
