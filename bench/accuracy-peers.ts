@@ -40,6 +40,7 @@ import { SPAMD_USER, spamdOwner } from '../test/support/spamd-config.ts';
 import { startSpamd } from '../test/support/spamd-server.ts';
 import { isTrain, type LabelledMessage, loadLabelled } from './accuracy-corpus.ts';
 import { type Outcome, type PeerRow, peersMarkdown, summarise } from './accuracy-report.ts';
+import { processCpuMs } from './proc.ts';
 
 /** The engines this benchmark knows. */
 export const ENGINES = ['builtin', 'spamd', 'rspamd'] as const;
@@ -137,22 +138,6 @@ async function retrying<R>(what: string, fn: () => Promise<R>): Promise<R> {
       if (attempt >= 3 || error instanceof LearnUnsupportedError) throw error;
       say(`${what}: attempt ${attempt} failed (${(error as Error).message}); retrying`);
     }
-  }
-}
-
-/** User + system CPU ms of one process from /proc/PID/stat, with its reaped children's if asked. */
-function processCpuMs(pid: number, withReaped: boolean): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    // utime, stime, cutime, cstime are fields 14–17, i.e. 11–14 after the command name.
-    const own = (f[11] ?? 0) + (f[12] ?? 0);
-    return (withReaped ? own + (f[13] ?? 0) + (f[14] ?? 0) : own) * 10;
-  } catch {
-    return 0;
   }
 }
 

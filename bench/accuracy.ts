@@ -17,6 +17,7 @@ import type { TokenStore } from '../src/scanners/builtin/store/token-store.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 import { isTrain, type LabelledMessage, loadLabelled } from './accuracy-corpus.ts';
 import { type AccuracyResults, markdown, type Outcome, summarise } from './accuracy-report.ts';
+import { say } from './cli.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,9 +26,6 @@ const { values } = parseArgs({
     misses: { type: 'boolean', default: false },
   },
 });
-const say = (text: string): void => {
-  process.stderr.write(`${text}\n`);
-};
 
 const corpus = await loadLabelled();
 const train = corpus.filter((m) => isTrain(m.name));

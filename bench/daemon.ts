@@ -5,10 +5,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from '../test/support/processes.ts';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -109,6 +110,26 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<BenchDae
   };
 }
 
+/**
+ * Starts the daemon with extra settings such as `SPAMWARD_SCANNER_URLS`, put into the environment
+ * it inherits for the start only.
+ */
+export async function startDaemonWith(
+  env: Readonly<Record<string, string>>,
+  options: DaemonOptions = {},
+): Promise<BenchDaemon> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await startDaemon(options);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 /** True when some file under src/ is newer than dist/cli/main.js (the numbers would be for old code). */
 export function distIsStale(): boolean {
   const built = join(ROOT, 'dist/cli/main.js');
@@ -146,18 +167,9 @@ function lines(
   });
 }
 
-/** A port free on 127.0.0.1 right now. */
-/** A free TCP port on loopback. */
+/** A free TCP port on loopback (test/support's `freeTcpPort`). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return freeTcpPort();
 }
 
 /** Polls until the port accepts a connection; fails after 20 s or when the process exits. */

@@ -1,10 +1,13 @@
 /**
  * Paired measurement for the comparison benchmark (bench/peers.ts): two sides at one setting, run
  * alternately `repeat` times so that drift in other work on the machine hits both alike, with the
- * CPU time each side's server (and the milter in front of a scanner) spent per message.
+ * CPU time each side's server (and the milter in front of a scanner) spent per message; and the
+ * side that drives a milter with the load generator.
  */
-import type { LoadResult } from './load-mta.ts';
-import type { EomJudge } from './peers-load.ts';
+import type { CorpusMessage } from './corpus.ts';
+import { type LoadResult, packageVersion } from './load-mta.ts';
+import { type Check, type EomJudge, runCheckedLoad } from './peers-load.ts';
+import { cpuMs } from './proc.ts';
 
 /** Another milter in front of the same scanner, to compare Spamward with (bench/peer-*.ts). */
 export interface PeerMilter {
@@ -92,4 +95,36 @@ export async function measure(
     }
   }
   return pair;
+}
+
+/**
+ * A side that runs `n` messages through the milter on `port` (`concurrency` connections,
+ * `perConnection` messages each), judged by `check`, stopping after `capMs`; CPU charged to `pid`.
+ */
+export function milterRunner(
+  label: string,
+  port: number,
+  pid: number,
+  check: Check,
+  messages: readonly CorpusMessage[],
+  concurrency: number,
+  perConnection: number,
+  n: number,
+  capMs: number,
+): Runner {
+  return {
+    label,
+    run: () =>
+      runCheckedLoad({
+        port,
+        concurrency,
+        messagesPerConnection: perConnection,
+        count: n,
+        durationMs: capMs,
+        messages,
+        check,
+        version: packageVersion(),
+      }),
+    cpu: () => cpuMs(pid),
+  };
 }

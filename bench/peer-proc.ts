@@ -1,9 +1,7 @@
 /** Process look-ups for the comparison benchmark: CPU time of a process tree, child pids by name. */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-
-/** USER_HZ on mainstream Linux: /proc/PID/stat counts CPU time in 10 ms ticks. */
-const TICK_MS = 10;
+import { processCpuMs } from './proc.ts';
 
 /**
  * CPU ms of a process and its live descendants, each with its reaped children's time (cutime,
@@ -13,14 +11,7 @@ const TICK_MS = 10;
 export function treeCpuMs(root: number): number {
   let total = 0;
   const walk = (pid: number): void => {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      return;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
+    total += processCpuMs(pid, true);
     for (const c of childPids(pid)) walk(c);
   };
   walk(root);

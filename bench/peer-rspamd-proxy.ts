@@ -9,7 +9,7 @@ import type { Response } from '../src/milter/responses.ts';
 import type { PeerMilter } from './peer-measure.ts';
 import { childPids, commandLine, treeCpuMs } from './peer-proc.ts';
 import type { EomJudge } from './peers-load.ts';
-import { describe } from './verdict.ts';
+import { describe, text } from './verdict.ts';
 
 /** The proxy milter of the rspamd whose main process is `mainPid`, listening on `port`. */
 export function rspamdProxyPeer(mainPid: number, port: number): PeerMilter {
@@ -73,8 +73,4 @@ function headerValues(replies: readonly Response[], name: string): string[] {
     if (text(r.name).toLowerCase() === name) out.push(text(r.value).trim());
   }
   return out;
-}
-
-function text(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
 }

@@ -14,7 +14,7 @@ import { freePort, waitForPort } from './daemon.ts';
 import type { PeerMilter } from './peer-measure.ts';
 import { treeCpuMs } from './peer-proc.ts';
 import type { EomJudge } from './peers-load.ts';
-import { describe } from './verdict.ts';
+import { describe, text } from './verdict.ts';
 
 const USER = 'spamass-milter';
 
@@ -80,7 +80,7 @@ export async function startSpamassMilter(spamdUrl: string): Promise<PeerMilter> 
         .replace(
           /-p \d+$/,
           '-p SPAMD_PORT',
-        )}\` in the foreground${user === null ? '' : ` as user ${USER}`}. It pipes every message through a new \`spamc\` process (PROCESS: spamd sends the whole message back) and copies SpamAssassin's X-Spam-* headers; \`-m\` leaves Subject, Content-Type and body alone, and without \`-r\` it never refuses: it tags, like the Spamward daemon here. Both milters prepend the MTA's \`Received:\` line for spamd, but spamass-milter takes the client's name from the \`_\` macro (the load generator sends \`client.example.org [IP]\`) and Spamward from CONNECT (\`[IP]\`: no rDNS, so RDNS_NONE), so spamd scores their copies of a message differently (the "marked spam" column).`,
+        )}\` in the foreground${user === null ? '' : ` as user ${USER}`}. It pipes every message through a new \`spamc\` process (PROCESS: spamd sends the whole message back) and copies SpamAssassin's X-Spam-* headers; \`-m\` leaves Subject, Content-Type and body alone, and without \`-r\` it never refuses: it tags, like the Spamward daemon here. Both milters prepend the MTA's \`Received:\` line for spamd: spamass-milter names the client from the \`_\` macro, Spamward from CONNECT; the load generator gives the same verified name (\`client.example.org\`) in both.`,
       '- Right answer from spamass-milter: exactly one X-Spam-Status header set (`Yes, …` or `No, …`: proof that spamd scanned it), no other change than X-Spam-* headers, then CONTINUE or ACCEPT. Spam = `X-Spam-Status: Yes`. "milter CPU" includes the spamc processes it runs.',
     ],
     problems: () => [...problems],
@@ -118,8 +118,4 @@ function statusValues(replies: readonly Response[]): string[] {
     .filter(isHeaderOp)
     .filter((r) => text(r.name).toLowerCase() === 'x-spam-status' && text(r.value).trim() !== '')
     .map((r) => text(r.value).trim());
-}
-
-function text(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
 }

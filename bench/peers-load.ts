@@ -18,7 +18,7 @@ import type { Scanner, ScanRequest } from '../src/scanners/scanner.ts';
 import { type CorpusMessage, loadCorpus } from './corpus.ts';
 import { type LoadResult, packageVersion, queueId, runLoad, standardMessages } from './load-mta.ts';
 import { latency, shuffled } from './stats.ts';
-import { describe } from './verdict.ts';
+import { describe, text } from './verdict.ts';
 
 /** Which end-of-message answers count as right: built in, or a peer milter's own judge. */
 export type Check = 'none' | 'spamward' | EomJudge;
@@ -212,10 +212,6 @@ function result(
     latency: latency(samples),
     clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
   };
-}
-
-function text(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
 }
 
 async function main(): Promise<void> {

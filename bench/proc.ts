@@ -1,11 +1,19 @@
-/** Linux /proc readings for the benchmark: a process's memory and CPU time, and the machine. */
-import { readFileSync, writeFileSync } from 'node:fs';
+/**
+ * Linux /proc readings for the benchmark: a process's memory, open file descriptors and CPU time,
+ * and the machine.
+ */
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 
-/** Memory of a process in KiB: resident now (VmRSS) and the peak since start or reset (VmHWM). */
+/**
+ * Memory of a process in KiB: resident now (VmRSS), the peak since start or reset (VmHWM), and
+ * the resident anonymous and file-backed parts (RssAnon, RssFile).
+ */
 export interface Memory {
   readonly rssKb: number;
   readonly hwmKb: number;
+  readonly anonKb: number;
+  readonly fileKb: number;
 }
 
 /** Reads /proc/PID/status; undefined once the process is gone. */
@@ -18,7 +26,35 @@ export function memory(pid: number): Memory | undefined {
   }
   const field = (name: string): number =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+  return {
+    rssKb: field('VmRSS'),
+    hwmKb: field('VmHWM'),
+    anonKb: field('RssAnon'),
+    fileKb: field('RssFile'),
+  };
+}
+
+/** Open fds of a process, and how many of them are sockets; -1 each once it is gone. */
+export function fdCount(pid: number): { fds: number; sockets: number } {
+  try {
+    const names = readdirSync(`/proc/${pid}/fd`);
+    let sockets = 0;
+    for (const name of names) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${name}`).startsWith('socket:')) sockets++;
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+    return { fds: names.length, sockets };
+  } catch {
+    return { fds: -1, sockets: -1 };
+  }
+}
+
+/** Open sockets of a process (a listener included); 0 once it is gone. */
+export function socketCount(pid: number): number {
+  return Math.max(0, fdCount(pid).sockets);
 }
 
 /**
@@ -45,15 +81,34 @@ export function cpuMs(pid: number): number {
 
 /** User and system CPU time of a process in ms, apart (from /proc/PID/stat); zeros once it is gone. */
 export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
+  const fields = statFields(pid);
+  if (fields === undefined) return { userMs: 0, systemMs: 0 };
+  return { userMs: Number(fields[11]) * TICK_MS, systemMs: Number(fields[12]) * TICK_MS };
+}
+
+/**
+ * User + system CPU ms of one process, with its reaped children's (cutime, cstime) when
+ * `withReaped`; 0 once it is gone.
+ */
+export function processCpuMs(pid: number, withReaped: boolean): number {
+  const fields = statFields(pid);
+  if (fields === undefined) return 0;
+  // utime, stime, cutime, cstime are fields 14–17, i.e. 11–14 after the command name.
+  const f = fields.map(Number);
+  const own = (f[11] ?? 0) + (f[12] ?? 0);
+  return (withReaped ? own + (f[13] ?? 0) + (f[14] ?? 0) : own) * TICK_MS;
+}
+
+/** The fields of /proc/PID/stat after the command name (field 3 on); undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return { userMs: 0, systemMs: 0 };
+    return undefined;
   }
   // The command name may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { userMs: Number(fields[11]) * TICK_MS, systemMs: Number(fields[12]) * TICK_MS };
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** The machine, for the results: CPU model, cores, memory, kernel, Node version. */

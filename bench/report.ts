@@ -1,8 +1,10 @@
 /**
  * The benchmark's Markdown: one dated section with the machine, the load table and the idle
- * probe, and its insertion into BENCHMARKS.md (a section of the same date is replaced).
+ * probe, and its insertion into BENCHMARKS.md (a section of the same date is replaced); also the
+ * small pieces the other benches' sections share (MB figures, the machine and its load).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { IdleResult } from './idle-probe.ts';
 import type { LoadResult } from './load-mta.ts';
 import type { Machine } from './proc.ts';
@@ -40,9 +42,19 @@ export interface Results {
   readonly totalSeconds: number;
 }
 
-const mb = (kb: number): string => (kb / 1024).toFixed(1);
+/** KiB as MB with one decimal, e.g. `87.3`. */
+export const mb = (kb: number): string => (kb / 1024).toFixed(1);
 const ms = (value: number): string => value.toFixed(value < 10 ? 2 : 1);
 const pct = (fraction: number): string => `${Math.round(fraction * 100)} %`;
+
+/**
+ * `Machine: <cpu>, N cores, N GB RAM, Node vX; load average a / b / c (1/5/15 min) at the start,
+ * d / e / f at the end` (no final stop), with `loadStart` read when the run began and the end now.
+ */
+export function machineAndLoad(host: Machine, loadStart: readonly number[]): string {
+  const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
+  return `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB RAM, Node ${process.version}; load average ${load(loadStart)} (1/5/15 min) at the start, ${load(loadavg())} at the end`;
+}
 
 /** The results table alone. */
 export function loadTable(rows: readonly Row[]): string {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positive, say } from './cli.ts';
 import { type BenchDaemon, distIsStale, ROOT, revision, startDaemon } from './daemon.ts';
 import { idleProbe } from './idle-probe.ts';
 import { type LoadResult, packageVersion, runLoad, standardMessages } from './load-mta.ts';
@@ -29,17 +30,6 @@ const modes = values.modes.split(',').map((m) => positive('modes', m));
 const sessions = Number(values.sessions);
 // Every run stops starting messages after this long, whatever its count: the bench always ends.
 const RUN_CAP_MS = 30_000;
-
-function positive(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`--${name}: ${text} is not a positive integer`);
-  return n;
-}
-
-function say(text: string): void {
-  process.stderr.write(`${text}\n`);
-}
 
 async function main(): Promise<void> {
   const began = performance.now();

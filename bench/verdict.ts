@@ -56,6 +56,7 @@ export function checkVerdict(
   return `expected Spamward ${version} (builtin) stamped once, then continue: ${describe(replies)}`;
 }
 
-function text(value: string | Uint8Array): string {
+/** A reply field (header name or value, reply text) as a string; bytes are read as latin1. */
+export function text(value: string | Uint8Array): string {
   return typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
 }
