@@ -137,7 +137,6 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     } else if (!socketClosed && !ctx.stopping.aborted) {
       log.error({ err: error }, 'connection failed');
     }
-    socket.destroy();
   } finally {
     ctx.draining.removeEventListener('abort', closeIfIdle);
     ctx.stopping.removeEventListener('abort', destroyNow);
