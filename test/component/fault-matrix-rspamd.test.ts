@@ -7,22 +7,9 @@
  * rspamd adds a second oversized row: a declared Content-Length over the cap is refused from the
  * head alone, a body without one is counted while it streams.
  */
-import { after, before, describe, it } from 'node:test';
 import { quote } from '../support/fault-assertions.ts';
-import {
-  MAX_RESPONSE_BYTES,
-  type MatrixDaemon,
-  POLICIES,
-  startMatrixDaemon,
-} from '../support/fault-daemon.ts';
-import {
-  allDown,
-  type FaultRow,
-  runDiesMidRun,
-  runFaultRow,
-  timedOut,
-} from '../support/fault-rows.ts';
-import { type FaultScanner, startFaultScanner } from '../support/fault-scanner.ts';
+import { MAX_RESPONSE_BYTES, POLICIES } from '../support/fault-daemon.ts';
+import { allDown, describeFaultMatrix, type FaultRow, timedOut } from '../support/fault-rows.ts';
 
 const tooLarge = (url: string): RegExp =>
   new RegExp(`^${quote(url)}: answer larger than ${MAX_RESPONSE_BYTES} bytes$`);
@@ -93,25 +80,10 @@ const ROWS: readonly FaultRow[] = [
   },
 ];
 
-describe('fault matrix through the daemon: rspamd', () => {
-  let fake: FaultScanner;
-  let daemon: MatrixDaemon;
+describeFaultMatrix(
+  'fault matrix through the daemon: rspamd',
+  'http',
+  ROWS,
   // rspamd's GTUBE answer: score 15 of 15 required.
-  const healthy = () => ({ scanner: fake.url, score: 15, spam: true });
-
-  before(async () => {
-    fake = await startFaultScanner('http');
-    daemon = await startMatrixDaemon(fake.url);
-  });
-  after(async () => {
-    await daemon?.stop();
-    await fake?.stop();
-  });
-
-  for (const [index, row] of ROWS.entries()) {
-    it(row.name, () => runFaultRow(daemon, fake, row, `RSPAMD${index}`, healthy()));
-  }
-
-  it('dies mid-run with three messages in flight, marked dead, back on the same port', () =>
-    runDiesMidRun(daemon, fake, 'RSPAMDDIE', healthy()));
-});
+  { idPrefix: 'RSPAMD', healthyScore: 15 },
+);

@@ -17,22 +17,10 @@
  * (skipped without a connection for deadTimeMs, shortened to 3 s), then scanned again.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { quote } from '../support/fault-assertions.ts';
-import {
-  MAX_RESPONSE_BYTES,
-  type MatrixDaemon,
-  POLICIES,
-  startMatrixDaemon,
-} from '../support/fault-daemon.ts';
-import {
-  allDown,
-  type FaultRow,
-  runDiesMidRun,
-  runFaultRow,
-  timedOut,
-} from '../support/fault-rows.ts';
-import { type FaultScanner, startFaultScanner } from '../support/fault-scanner.ts';
+import { MAX_RESPONSE_BYTES, POLICIES } from '../support/fault-daemon.ts';
+import { allDown, describeFaultMatrix, type FaultRow, timedOut } from '../support/fault-rows.ts';
 
 const ROWS: readonly FaultRow[] = [
   {
@@ -91,45 +79,33 @@ const ROWS: readonly FaultRow[] = [
   },
 ];
 
-describe('fault matrix through the daemon: spamd', () => {
-  let fake: FaultScanner;
-  let daemon: MatrixDaemon;
-  const healthy = () => ({ scanner: fake.url, score: 1000, spam: true });
-
-  before(async () => {
-    fake = await startFaultScanner('spamd');
-    daemon = await startMatrixDaemon(fake.url);
-  });
-  after(async () => {
-    await daemon?.stop();
-    await fake?.stop();
-  });
-
-  for (const [index, row] of ROWS.entries()) {
-    it(row.name, () => runFaultRow(daemon, fake, row, `SPAMD${index}`, healthy()));
-  }
-
-  it('dies mid-run with three messages in flight, marked dead, back on the same port', () =>
-    runDiesMidRun(daemon, fake, 'SPAMDDIE', healthy()));
-
-  // The daemon wraps even one server in a pool, so these fail as SCANNER_ALL_DOWN; the log line's
-  // `cause` says what happened underneath.
-  it('the log line of an unavailable scan names its cause (refused / reset)', async () => {
-    await daemon.configure(fake.url, POLICIES.P1);
-    await fake.stop();
-    await daemon.send('SPAMDCAUSE0');
-    await fake.restart();
-    fake.fault = { kind: 'reset' };
-    await daemon.send('SPAMDCAUSE1');
-    fake.fault = { kind: 'healthy' };
-    const refused = JSON.stringify(await daemon.logFor('SPAMDCAUSE0'));
-    const reset = JSON.stringify(await daemon.logFor('SPAMDCAUSE1'));
-    assert.match(refused, /"cause":"[^"]*ECONNREFUSED/, `the refusal is not logged: ${refused}`);
-    // A reset after part of the reply reaches the client as ECONNRESET or as an early close.
-    assert.match(
-      reset,
-      /"cause":"[^"]*(ECONNRESET|closed after \d+ bytes)/,
-      `the reset is not logged: ${reset}`,
-    );
-  });
-});
+describeFaultMatrix(
+  'fault matrix through the daemon: spamd',
+  'spamd',
+  ROWS,
+  // spamd's GTUBE answer: score 1000.
+  { idPrefix: 'SPAMD', healthyScore: 1000 },
+  (rig) => {
+    // The daemon wraps even one server in a pool, so these fail as SCANNER_ALL_DOWN; the log line's
+    // `cause` says what happened underneath.
+    it('the log line of an unavailable scan names its cause (refused / reset)', async () => {
+      const { daemon, fake } = rig();
+      await daemon.configure(fake.url, POLICIES.P1);
+      await fake.stop();
+      await daemon.send('SPAMDCAUSE0');
+      await fake.restart();
+      fake.fault = { kind: 'reset' };
+      await daemon.send('SPAMDCAUSE1');
+      fake.fault = { kind: 'healthy' };
+      const refused = JSON.stringify(await daemon.logFor('SPAMDCAUSE0'));
+      const reset = JSON.stringify(await daemon.logFor('SPAMDCAUSE1'));
+      assert.match(refused, /"cause":"[^"]*ECONNREFUSED/, `the refusal is not logged: ${refused}`);
+      // A reset after part of the reply reaches the client as ECONNRESET or as an early close.
+      assert.match(
+        reset,
+        /"cause":"[^"]*(ECONNRESET|closed after \d+ bytes)/,
+        `the reset is not logged: ${reset}`,
+      );
+    });
+  },
+);

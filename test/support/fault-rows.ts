@@ -3,9 +3,11 @@
  * scanner per row, checked end to end through the daemon (reply, timing against the scan
  * timeout, log line, counters) and followed by a recovery to a real verdict (runFaultRow); and
  * the scanner dying mid-run, marked dead, skipped for its dead time and then scanned again
- * (runDiesMidRun). Also the failure reasons the rows expect (allDown, timedOut).
+ * (runDiesMidRun). Also the failure reasons the rows expect (allDown, timedOut), and the whole
+ * matrix of one scanner type as a `describe` (describeFaultMatrix).
  */
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import { assertFailed, assertScanned, type HealthyVerdict, quote } from './fault-assertions.ts';
 import {
   countDead,
@@ -15,8 +17,15 @@ import {
   type MatrixDaemon,
   POLICIES,
   SCAN_TIMEOUT_MS,
+  startMatrixDaemon,
 } from './fault-daemon.ts';
-import { type Fault, type FaultScanner, healthyReply } from './fault-scanner.ts';
+import {
+  type Fault,
+  type FaultProtocol,
+  type FaultScanner,
+  healthyReply,
+  startFaultScanner,
+} from './fault-scanner.ts';
 import { counterDeltas, failureDeltas, readCounters } from './metrics-counters.ts';
 
 /** How late after the scan timeout a timed-out answer may arrive (a busy 2-core machine). */
@@ -160,4 +169,56 @@ export async function runDiesMidRun(
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
   await assertScanned(daemon, `${id}4`, healthy);
   assert.equal(fake.connections(), connections + 1);
+}
+
+/** The daemon and the fake scanner of one matrix, for tests a file adds to it. */
+export interface MatrixRig {
+  readonly daemon: MatrixDaemon;
+  readonly fake: FaultScanner;
+}
+
+/**
+ * The whole matrix for one scanner type as a `describe`: one fake scanner and one daemon for the
+ * file, every row, then the scanner dying mid-run; `more` adds that type's own tests.
+ */
+export function describeFaultMatrix(
+  title: string,
+  protocol: FaultProtocol,
+  rows: readonly FaultRow[],
+  options: { readonly idPrefix: string; readonly healthyScore: number },
+  more?: (rig: () => MatrixRig) => void,
+): void {
+  describe(title, () => {
+    let fake: FaultScanner | undefined;
+    let daemon: MatrixDaemon | undefined;
+    const rig = (): MatrixRig => {
+      if (fake === undefined || daemon === undefined) throw new Error('the matrix did not start');
+      return { fake, daemon };
+    };
+    const healthy = (): HealthyVerdict => ({
+      scanner: rig().fake.url,
+      score: options.healthyScore,
+      spam: true,
+    });
+
+    before(async () => {
+      fake = await startFaultScanner(protocol);
+      daemon = await startMatrixDaemon(fake.url);
+    });
+    after(async () => {
+      await daemon?.stop();
+      await fake?.stop();
+    });
+
+    for (const [index, row] of rows.entries()) {
+      it(row.name, () =>
+        runFaultRow(rig().daemon, rig().fake, row, `${options.idPrefix}${index}`, healthy()),
+      );
+    }
+
+    it('dies mid-run with three messages in flight, marked dead, back on the same port', () =>
+      runDiesMidRun(rig().daemon, rig().fake, `${options.idPrefix}DIE`, healthy()));
+
+    more?.(rig);
+  });
 }
