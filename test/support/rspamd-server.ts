@@ -178,11 +178,21 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
     start('rspamd', 'rspamd', rspamdArgs(dir, user === null ? undefined : RSPAMD_USER));
     const deadline = started + (options.timeoutMs ?? 120_000);
     for (const port of [normalPort, controllerPort]) {
-      await waitForPong(port, deadline, () => daemons.find((d) => d.hasExited()));
+      await waitUntil(
+        () => pong(port),
+        `rspamd did not answer /ping on port ${port}`,
+        deadline,
+        () => daemons.find((d) => d.hasExited()),
+      );
     }
     // The milter speaks no HTTP: wait until it accepts a connection.
     if (proxyMilterPort !== undefined) {
-      await waitForListen(proxyMilterPort, deadline, () => daemons.find((d) => d.hasExited()));
+      await waitUntil(
+        () => listening(proxyMilterPort),
+        `rspamd's proxy milter did not listen on port ${proxyMilterPort}`,
+        deadline,
+        () => daemons.find((d) => d.hasExited()),
+      );
     }
     const startupMs = Math.round(performance.now() - started);
     const url = `rspamd://127.0.0.1:${normalPort}`;
@@ -207,43 +217,31 @@ export async function startRspamd(options: StartRspamdOptions = {}): Promise<Rsp
   }
 }
 
-/** Polls `GET /ping` until `pong`, a daemon dies, or the deadline passes. */
-async function waitForPong(
-  port: number,
+/** Polls `ready` every 100 ms until it says yes, a daemon dies, or the deadline passes. */
+async function waitUntil(
+  ready: () => Promise<boolean>,
+  what: string,
   deadline: number,
   dead: () => Daemon | undefined,
 ): Promise<void> {
   for (;;) {
     const gone = dead();
     if (gone !== undefined) throw new Error(`${gone.name} exited during start-up`);
-    if (await pong(port)) return;
-    if (performance.now() > deadline)
-      throw new Error(`rspamd did not answer /ping on port ${port} in time`);
+    if (await ready()) return;
+    if (performance.now() > deadline) throw new Error(`${what} in time`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/** Polls a TCP connect until it succeeds, a daemon dies, or the deadline passes. */
-async function waitForListen(
-  port: number,
-  deadline: number,
-  dead: () => Daemon | undefined,
-): Promise<void> {
-  for (;;) {
-    const gone = dead();
-    if (gone !== undefined) throw new Error(`${gone.name} exited during start-up`);
-    const up = await new Promise<boolean>((resolve) => {
-      const probe = connect({ host: '127.0.0.1', port }, () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
+/** True when something accepts a TCP connection on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const probe = connect({ host: '127.0.0.1', port }, () => {
+      probe.destroy();
+      resolve(true);
     });
-    if (up) return;
-    if (performance.now() > deadline)
-      throw new Error(`rspamd's proxy milter did not listen on port ${port} in time`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    probe.once('error', () => resolve(false));
+  });
 }
 
 function pong(port: number): Promise<boolean> {
