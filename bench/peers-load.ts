@@ -172,6 +172,9 @@ export function scanRequest(message: CorpusMessage): ScanRequest {
     message: Buffer.concat([...head, CRLF, message.body]),
     envelope: {
       clientAddress: '192.0.2.7',
+      // The verified name the load MTA announces (CONNECT, {client_name}): without it rspamd
+      // scores an unknown host name and the raw side would judge other messages than the milters.
+      clientName: 'client.example.org',
       helo: 'client.example.org',
       sender: 'sender@example.org',
       recipients: ['rcpt@example.net'],
