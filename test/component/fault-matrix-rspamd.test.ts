@@ -9,39 +9,18 @@
  */
 import { quote } from '../support/fault-assertions.ts';
 import { MAX_RESPONSE_BYTES, POLICIES } from '../support/fault-daemon.ts';
-import { allDown, describeFaultMatrix, type FaultRow, timedOut } from '../support/fault-rows.ts';
+import {
+  COMMON_ROWS,
+  describeFaultMatrix,
+  type FaultRow,
+  timedOut,
+} from '../support/fault-rows.ts';
 
 const tooLarge = (url: string): RegExp =>
   new RegExp(`^${quote(url)}: answer larger than ${MAX_RESPONSE_BYTES} bytes$`);
 
 const ROWS: readonly FaultRow[] = [
-  {
-    name: 'refused (nothing listening)',
-    fault: 'refused',
-    policy: POLICIES.P1,
-    failure: 'unavailable',
-    code: 'SCANNER_ALL_DOWN',
-    reason: allDown,
-    decidedBy: 'error',
-  },
-  {
-    name: 'stalled (accepts, never answers)',
-    fault: { kind: 'stall' },
-    policy: POLICIES.P2,
-    failure: 'timeout',
-    code: 'SCANNER_SCAN_TIMEOUT',
-    reason: timedOut,
-    decidedBy: 'timeout',
-  },
-  {
-    name: 'reset mid-reply (half the answer, then RST)',
-    fault: { kind: 'reset' },
-    policy: POLICIES.P3,
-    failure: 'unavailable',
-    code: 'SCANNER_ALL_DOWN',
-    reason: allDown,
-    decidedBy: 'error',
-  },
+  ...COMMON_ROWS,
   {
     name: 'garbage (not HTTP)',
     fault: { kind: 'garbage' },

@@ -171,6 +171,37 @@ export async function runDiesMidRun(
   assert.equal(fake.connections(), connections + 1);
 }
 
+/** The rows every network scanner shares: refused, stalled, reset mid-reply. */
+export const COMMON_ROWS: readonly FaultRow[] = [
+  {
+    name: 'refused (nothing listening)',
+    fault: 'refused',
+    policy: POLICIES.P1,
+    failure: 'unavailable',
+    code: 'SCANNER_ALL_DOWN',
+    reason: allDown,
+    decidedBy: 'error',
+  },
+  {
+    name: 'stalled (accepts, never answers)',
+    fault: { kind: 'stall' },
+    policy: POLICIES.P2,
+    failure: 'timeout',
+    code: 'SCANNER_SCAN_TIMEOUT',
+    reason: timedOut,
+    decidedBy: 'timeout',
+  },
+  {
+    name: 'reset mid-reply (half the answer, then RST)',
+    fault: { kind: 'reset' },
+    policy: POLICIES.P3,
+    failure: 'unavailable',
+    code: 'SCANNER_ALL_DOWN',
+    reason: allDown,
+    decidedBy: 'error',
+  },
+];
+
 /** The daemon and the fake scanner of one matrix, for tests a file adds to it. */
 export interface MatrixRig {
   readonly daemon: MatrixDaemon;
