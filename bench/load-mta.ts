@@ -209,6 +209,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
   await Promise.all(closing);
+  return loadResult(samples, errors, errorSamples, rejected, connections, elapsedMs, cpu);
+}
+
+/** A run's result from its latency samples (ms), counts, wall time and the client's CPU use. */
+export function loadResult(
+  samples: readonly number[],
+  errors: number,
+  errorSamples: ReadonlySet<string>,
+  rejected: number,
+  connections: number,
+  elapsedMs: number,
+  cpu: NodeJS.CpuUsage,
+): LoadResult {
   return {
     ok: samples.length,
     errors,

@@ -16,8 +16,15 @@ import { parseArgs } from 'node:util';
 import type { Response } from '../src/milter/responses.ts';
 import type { Scanner, ScanRequest } from '../src/scanners/scanner.ts';
 import { type CorpusMessage, loadCorpus } from './corpus.ts';
-import { type LoadResult, packageVersion, queueId, runLoad, standardMessages } from './load-mta.ts';
-import { latency, shuffled } from './stats.ts';
+import {
+  type LoadResult,
+  loadResult,
+  packageVersion,
+  queueId,
+  runLoad,
+  standardMessages,
+} from './load-mta.ts';
+import { shuffled } from './stats.ts';
 import { describe, text } from './verdict.ts';
 
 /** Which end-of-message answers count as right: built in, or a peer milter's own judge. */
@@ -152,7 +159,7 @@ export async function runScannerLoad(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
-  return { ...result(samples, errors, errorSamples, rejected, 0, elapsedMs, cpu), spam };
+  return { ...loadResult(samples, errors, errorSamples, rejected, 0, elapsedMs, cpu), spam };
 }
 
 /**
@@ -194,28 +201,6 @@ export async function scanMessages(n: number, maxBytes = 512 * 1024): Promise<Co
 }
 
 const CRLF = Buffer.from('\r\n');
-
-function result(
-  samples: readonly number[],
-  errors: number,
-  errorSamples: ReadonlySet<string>,
-  rejected: number,
-  connections: number,
-  elapsedMs: number,
-  cpu: NodeJS.CpuUsage,
-): LoadResult {
-  return {
-    ok: samples.length,
-    errors,
-    errorSamples: [...errorSamples],
-    rejected,
-    connections,
-    elapsedMs,
-    rate: (samples.length * 1000) / elapsedMs,
-    latency: latency(samples),
-    clientCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
-  };
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
