@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRspamd } from '../test/support/rspamd-server.ts';
 import { startSpamd } from '../test/support/spamd-server.ts';
+import { positive } from './cli.ts';
 import { type ProfileEntry, summariseProfile } from './cpu-profile.ts';
 import { distIsStale, revision, startDaemon } from './daemon.ts';
 import { packageVersion } from './load-mta.ts';
@@ -72,10 +73,10 @@ function table(entries: readonly ProfileEntry[], perMessage: (ms: number) => str
 }
 
 async function main(): Promise<void> {
-  const count = Number(values.count);
-  const warmup = Number(values.warmup);
-  const concurrency = Number(values.concurrency);
-  const top = Number(values.top);
+  const count = positive('count', values.count);
+  const warmup = Number(values.warmup); // 0: no warm-up
+  const concurrency = positive('concurrency', values.concurrency);
+  const top = positive('top', values.top);
   const load = loadavg()[0] ?? 0;
   const scanner = await target(values.scanner);
   const dir = mkdtempSync(join(tmpdir(), 'spamward-profile-'));

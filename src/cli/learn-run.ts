@@ -15,6 +15,7 @@ import { type FileMessage, looksLikeMessage, readMessages } from '../mailbox/rea
 import { normalizeRawMessage } from '../message/normalize.ts';
 import { ScanAbortedError, ScannerError } from '../scanners/errors.ts';
 import type { Envelope, LearnKind, Scanner } from '../scanners/scanner.ts';
+import { startDeadline } from '../shared/deadline.ts';
 import { LearnExit, type LearnTally, mailboxExit } from './learn-summary.ts';
 
 /** Learn calls in flight at once. */
@@ -196,31 +197,24 @@ async function learnMessage(
     tally.count(job.folder, job.kind, 'skipped');
     return true;
   }
-  // One controller per message, cut by the deadline or Ctrl-C, its timer and listener removed
-  // after: AbortSignal.any on the run-long `interrupt` would leave a record per message (Node 20).
-  const cut = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    cut.abort(new Error(`no answer within ${options.timeoutMs} ms`));
-  }, options.timeoutMs);
-  const onInterrupt = (): void => cut.abort(interrupt.reason);
-  if (interrupt.aborted) onInterrupt();
-  else interrupt.addEventListener('abort', onInterrupt, { once: true });
+  const deadline = startDeadline({
+    ms: options.timeoutMs,
+    reason: () => new Error(`no answer within ${options.timeoutMs} ms`),
+    follow: [interrupt],
+  });
   let learned: boolean;
   try {
     const request = { message: bytes, envelope: options.envelope ?? { recipients: [] } };
-    ({ learned } = await options.scanner.learn(job.kind, request, cut.signal));
+    ({ learned } = await options.scanner.learn(job.kind, request, deadline.signal));
   } catch (error) {
     if (interrupt.aborted) return false; // Ctrl-C: not a failure of this message
-    const failure = classifyLearnError(error, timedOut);
+    const failure = classifyLearnError(error, deadline.timedOut);
     tally.count(job.folder, job.kind, 'failed');
     tally.error(message.source, failure.code, failure.message, failure.exit);
     if (failure.fatal) tally.stop(failure.code, failure.message, failure.exit);
     return false;
   } finally {
-    clearTimeout(timer);
-    interrupt.removeEventListener('abort', onInterrupt);
+    deadline.dispose();
   }
   tally.count(job.folder, job.kind, learned ? 'learned' : 'skipped');
   try {

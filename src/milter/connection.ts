@@ -8,6 +8,7 @@ import type { Decision } from '../filter/decision.ts';
 import type { MessageFilter } from '../filter/filter.ts';
 import type { Message } from '../message/message.ts';
 import { abortable } from '../shared/abortable.ts';
+import { startDeadline } from '../shared/deadline.ts';
 import type { Logger } from '../shared/logger.ts';
 import { decodeCommand } from './commands.ts';
 import { MilterProtocolError } from './errors.ts';
@@ -155,16 +156,13 @@ async function runFilter(
 ): Promise<readonly Response[]> {
   const { options, log } = ctx;
   const started = performance.now();
-  const timer = setTimeout(
-    () => run.abort(new FilterTimeoutError(options.filterTimeoutMs)),
-    options.filterTimeoutMs,
-  );
-  // Not AbortSignal.any([run.signal, ctx.stopping]): on Node 20 every call leaves a record on the
-  // long-lived stopping signal, a leak of one object per message. A listener we remove is free.
-  const onStop = (): void => run.abort(ctx.stopping.reason);
-  if (ctx.stopping.aborted) onStop();
-  else ctx.stopping.addEventListener('abort', onStop, { once: true });
-  const signal = run.signal;
+  const deadline = startDeadline({
+    ms: options.filterTimeoutMs,
+    reason: () => new FilterTimeoutError(options.filterTimeoutMs),
+    follow: [ctx.stopping],
+    controller: run,
+  });
+  const { signal } = deadline;
   const progress = setInterval(() => {
     // 5 bytes; written between whole packets, so it cannot split a reply.
     socket.write(encodeResponse({ kind: 'progress' }));
@@ -179,9 +177,8 @@ async function runFilter(
       'filter failed; failure policy applied',
     );
   } finally {
-    clearTimeout(timer);
+    deadline.dispose();
     clearInterval(progress);
-    ctx.stopping.removeEventListener('abort', onStop);
   }
   const { responses, refused } = session.decide(decision);
   for (const { what, reason } of refused) {

@@ -6,6 +6,7 @@
  */
 import { GTUBE } from '../../filter/gtube-filter.ts';
 import { abortable } from '../../shared/abortable.ts';
+import { startDeadline } from '../../shared/deadline.ts';
 import { ScanAbortedError, ScanTimeoutError } from '../errors.ts';
 import type { LearnKind, LearnResult, Scanner, ScanRequest } from '../scanner.ts';
 import { ScanAction, type ScanSymbol, type Verdict } from '../verdict.ts';
@@ -144,23 +145,21 @@ export class BuiltinScanner implements Scanner {
 
   /**
    * The store's counts, unless the caller aborts or `scanTimeoutMs` passes first: a hung store
-   * (Redis that accepts and never answers) fails as a hung spamd or rspamd does. A timer we clear
-   * rather than AbortSignal.timeout, which would live on for the whole timeout after every scan.
+   * (Redis that accepts and never answers) fails as a hung spamd or rspamd does.
    */
   private async lookup(tokens: readonly number[], signal: AbortSignal) {
-    const cut = new AbortController();
-    const timer = setTimeout(
-      () => cut.abort(new ScanTimeoutError(this.url, this.scanTimeoutMs)),
-      this.scanTimeoutMs,
-    );
-    const onAbort = (): void => cut.abort(new ScanAbortedError(this.url, { cause: signal.reason }));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = startDeadline({
+      ms: this.scanTimeoutMs,
+      reason: () => new ScanTimeoutError(this.url, this.scanTimeoutMs),
+      follow: [signal],
+    });
     try {
-      return await abortable(this.store.lookup(tokens), cut.signal);
+      return await abortable(this.store.lookup(tokens), deadline.signal);
+    } catch (error) {
+      if (signal.aborted) throw new ScanAbortedError(this.url, { cause: signal.reason });
+      throw error;
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
     }
   }
 
